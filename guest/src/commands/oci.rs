@@ -1,0 +1,242 @@
+//! `wkg oci pull` and `wkg oci push`: raw OCI references, no config.toml,
+//! no cache (wkg-behaviour §1.6).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use wkg_core::auth::Actions;
+use wkg_core::digest::Digest;
+use wkg_core::manifest::{
+    Descriptor, INDEX_MEDIA_TYPE, ImageManifest, MANIFEST_MEDIA_TYPE, TITLE_ANNOTATION,
+    WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, WasmConfig, format_rfc3339_utc,
+};
+use wkg_core::reference::Reference;
+
+use crate::component;
+use crate::http::Timeouts;
+use crate::oci::remote::{BlobSource, Pushed};
+use crate::oci::transport::scheme_for;
+use crate::oci::{Client, credentials};
+use crate::progress::Progress;
+
+/// How to reach the registry: credentials and plain-http hosts.
+#[derive(Debug, Args)]
+pub struct Connection {
+    /// The username to use for authentication. Without credentials, the docker config is
+    /// consulted, then the registry is used anonymously
+    #[arg(
+        short = 'u',
+        id = "username",
+        env = "WKG_OCI_USERNAME",
+        requires = "password"
+    )]
+    pub username: Option<String>,
+    /// The password to use for authentication
+    #[arg(
+        short = 'p',
+        id = "password",
+        env = "WKG_OCI_PASSWORD",
+        requires = "username"
+    )]
+    pub password: Option<String>,
+    /// A comma delimited list of registries (`host[:port]`) to use plain http with
+    #[arg(
+        long,
+        env = "WKG_OCI_INSECURE",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub insecure: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The OCI reference to pull, e.g. `ghcr.io/webassembly/wasi/http:0.2.1`
+    #[arg(value_parser = parse_reference)]
+    pub reference: Reference,
+    /// The output path; defaults to the repository with `/` replaced by `_`, plus `.wasm`
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The OCI reference to push to
+    #[arg(value_parser = parse_reference)]
+    pub reference: Reference,
+    /// The component or WIT package to push
+    pub file: PathBuf,
+    /// An optional author to set for the pushed component
+    #[arg(short, long)]
+    pub author: Option<String>,
+    /// Add an OCI annotation to the image manifest (repeatable)
+    #[arg(long = "annotation", value_name = "KEY=VALUE", value_parser = parse_annotation)]
+    pub annotations: Vec<(String, String)>,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+fn parse_reference(s: &str) -> Result<Reference, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_annotation(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("invalid KEY=value: no `=` found in `{s}`")),
+    }
+}
+
+fn client(reference: &Reference, connection: Connection) -> anyhow::Result<Client> {
+    let credential =
+        credentials::for_reference(reference, connection.username, connection.password)?;
+    let host = reference.api_host();
+    Ok(Client::new(
+        reference.registry(),
+        host,
+        scheme_for(reference.registry(), &connection.insecure),
+        credential,
+        Timeouts::from_env(),
+    ))
+}
+
+/// `wkg oci pull`: the single `application/wasm` layer of `reference`,
+/// verified, written to `--output` or `<repository with / → _>.wasm`.
+pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
+    let reference = args.reference;
+    let repository = reference.repository().to_owned();
+    let client = client(&reference, args.connection)?;
+    let output = args
+        .output
+        .unwrap_or_else(|| PathBuf::from(format!("{}.wasm", reference.file_stem())));
+
+    let pulled = async {
+        client.authenticate(&repository, Actions::Pull).await?;
+        let manifest = client
+            .pull_manifest(&repository, &reference.target())
+            .await?;
+        if manifest.media_type.as_deref() == Some(INDEX_MEDIA_TYPE) {
+            bail!("`{reference}` is an image index, not a wasm artifact manifest");
+        }
+        let manifest = ImageManifest::from_json(&manifest.bytes)
+            .with_context(|| format!("invalid manifest for `{reference}`"))?;
+        let layer = manifest.wasm_layer()?.clone();
+        let progress = Progress::new("Downloading", layer.size);
+        client
+            .pull_blob(&repository, &layer, &output, &progress)
+            .await?;
+        anyhow::Ok(())
+    };
+    pulled
+        .await
+        .with_context(|| format!("unable to pull `{reference}`"))?;
+    println!("Successfully wrote {reference} to {}", output.display());
+    Ok(())
+}
+
+/// `wkg oci push`: `file` as the one `application/wasm` layer of a wasm
+/// OCI artifact, with its imports and exports in the config.
+///
+/// The file is read twice, once to hash and inspect it and once to stream
+/// it up; blobs the registry already has are not sent again. The config's
+/// `created` is `SOURCE_DATE_EPOCH` or the file's modification time, so
+/// pushing the same file twice yields the same manifest.
+pub async fn push(args: PushArgs) -> anyhow::Result<()> {
+    let reference = args.reference;
+    let repository = reference.repository().to_owned();
+    let inspection = component::inspect(&args.file)?;
+    let created = created_time(&args.file)?;
+    let config = WasmConfig::new(
+        created,
+        args.author,
+        inspection.digest.clone(),
+        inspection.exports,
+        inspection.imports,
+    )
+    .to_json();
+    let config_descriptor = Descriptor::new(
+        WASM_CONFIG_MEDIA_TYPE,
+        Digest::sha256_of(&config),
+        config.len() as u64,
+    );
+    let title = match args.file.file_name() {
+        Some(name) => name.to_string_lossy().into_owned(),
+        None => format!("{}.wasm", reference.file_stem()),
+    };
+    let mut layer = Descriptor::new(
+        WASM_LAYER_MEDIA_TYPE,
+        inspection.digest.clone(),
+        inspection.size,
+    );
+    layer.annotations = Some(BTreeMap::from([(TITLE_ANNOTATION.to_owned(), title)]));
+    let annotations: BTreeMap<String, String> = args.annotations.into_iter().collect();
+    let manifest = ImageManifest::wasm(
+        config_descriptor.clone(),
+        layer,
+        (!annotations.is_empty()).then_some(annotations),
+    );
+
+    let client = client(&reference, args.connection)?;
+    let pushed = async {
+        client.authenticate(&repository, Actions::PullPush).await?;
+        let progress = Progress::new("Uploading", inspection.size);
+        let source = BlobSource::File {
+            path: args.file.clone(),
+            progress,
+        };
+        let layer_pushed = client
+            .push_blob(&repository, source, &inspection.digest, inspection.size)
+            .await?;
+        if layer_pushed == Pushed::Existed {
+            eprintln!(
+                "Skipped blob {} (already in the registry)",
+                inspection.digest
+            );
+        }
+        client
+            .push_blob(
+                &repository,
+                BlobSource::Bytes(config),
+                &config_descriptor.digest,
+                config_descriptor.size,
+            )
+            .await?;
+        let digest = client
+            .push_manifest(
+                &repository,
+                &reference.target(),
+                MANIFEST_MEDIA_TYPE,
+                manifest.to_json(),
+            )
+            .await?;
+        anyhow::Ok(digest)
+    };
+    let digest = pushed
+        .await
+        .with_context(|| format!("unable to push `{}` to `{reference}`", args.file.display()))?;
+    println!("pushed: {reference}");
+    println!("digest: {digest}");
+    Ok(())
+}
+
+/// `SOURCE_DATE_EPOCH` if set, else the modification time of `file`, as
+/// RFC 3339 UTC.
+fn created_time(file: &Path) -> anyhow::Result<String> {
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        let secs = epoch
+            .trim()
+            .parse::<u64>()
+            .with_context(|| format!("SOURCE_DATE_EPOCH `{epoch}` is not a number of seconds"))?;
+        return Ok(format_rfc3339_utc(secs, 0));
+    }
+    let modified = std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .with_context(|| format!("reading `{}`", file.display()))?;
+    let since = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+    Ok(format_rfc3339_utc(since.as_secs(), since.subsec_nanos()))
+}

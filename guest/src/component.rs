@@ -1,0 +1,238 @@
+//! What `wkg oci push` needs to know of a wasm file, read in one streaming
+//! pass: its sha256 digest and size, and the imports and exports that go
+//! into the wasm OCI config.
+//!
+//! For a component the top-level import and export names are read straight
+//! from its sections (the bulk, the nested core modules, is only hashed), so
+//! memory stays bounded whatever the size of the file. A binary with no code
+//! is a WIT package: it is small and is decoded with wit-component, whose
+//! exports are each world and interface of the package, as wkg reports them.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use wasmparser::{BinaryReader, ComponentExportSectionReader, ComponentImportSectionReader};
+use wit_component::DecodedWasm;
+use wkg_core::digest::{Digest, Verifier};
+
+/// Binaries without code are kept in memory up to this size for decoding.
+const MAX_TYPES_ONLY: usize = 16 * 1024 * 1024;
+
+/// The facts of a wasm file that an OCI push records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    pub digest: Digest,
+    pub size: u64,
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+/// Why a file cannot be pushed as a wasm artifact.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InspectError {
+    #[error("reading `{path}`: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{0}` is not a wasm binary (no `\\0asm` header)")]
+    NotWasm(String),
+    #[error(
+        "`{0}` is a core wasm module, not a component; make it a component first \
+         (for example with `wasm-tools component new`)"
+    )]
+    CoreModule(String),
+    #[error("`{path}` is a malformed component: {reason}")]
+    Malformed { path: String, reason: String },
+}
+
+/// Reads `path` once: hashes every byte and collects imports and exports.
+///
+/// # Errors
+/// [`InspectError`] for unreadable files, non-wasm files, core modules and
+/// malformed components.
+pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
+    let shown = path.display().to_string();
+    let io = |source| InspectError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let malformed = |reason: String| InspectError::Malformed {
+        path: shown.clone(),
+        reason,
+    };
+    let file = File::open(path).map_err(io)?;
+    let mut r = Hashing {
+        inner: BufReader::with_capacity(1024 * 1024, file),
+        verifier: Verifier::new(),
+        copy: Some(Vec::new()),
+    };
+
+    let mut header = [0u8; 8];
+    if r.read_exact(&mut header).is_err() || &header[..4] != b"\0asm" {
+        return Err(InspectError::NotWasm(shown));
+    }
+    match u16::from_le_bytes([header[6], header[7]]) {
+        0 => return Err(InspectError::CoreModule(shown)),
+        1 => {}
+        layer => return Err(malformed(format!("unknown binary layer {layer}"))),
+    }
+
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    let mut has_code = false;
+    loop {
+        let mut id = [0u8; 1];
+        if r.read(&mut id).map_err(io)? == 0 {
+            break;
+        }
+        let len = read_leb_u32(&mut r).map_err(|e| malformed(e.to_string()))?;
+        let offset = r.verifier.bytes();
+        match id[0] {
+            // Component import (10) and export (11) sections: small, parsed.
+            10 | 11 => {
+                let mut section = vec![0u8; len as usize];
+                r.read_exact(&mut section)
+                    .map_err(|e| malformed(e.to_string()))?;
+                let reader = BinaryReader::new(&section, offset);
+                let names = if id[0] == 10 {
+                    &mut imports
+                } else {
+                    &mut exports
+                };
+                collect_names(id[0], reader, names).map_err(|e| malformed(e.to_string()))?;
+                has_code |= id[0] == 10;
+            }
+            // Core modules, core instances, components, instances, canonical
+            // functions: code. Hashed, never held.
+            1 | 2 | 4 | 5 | 8 => {
+                has_code = true;
+                r.skip(u64::from(len))
+                    .map_err(|e| malformed(e.to_string()))?;
+            }
+            _ => r
+                .skip(u64::from(len))
+                .map_err(|e| malformed(e.to_string()))?,
+        }
+        if has_code {
+            // Only binaries without code are decoded whole.
+            r.copy = None;
+        }
+    }
+    let copy = r.copy.take();
+    let (digest, size) = r.verifier.finish();
+
+    if !has_code
+        && let Some(bytes) = copy
+        && let Ok(DecodedWasm::WitPackage(resolve, package)) = wit_component::decode(&bytes)
+    {
+        return Ok(Inspection {
+            digest,
+            size,
+            imports: Vec::new(),
+            exports: package_exports(&resolve, package),
+        });
+    }
+    Ok(Inspection {
+        digest,
+        size,
+        imports,
+        exports,
+    })
+}
+
+/// Each world of the package as `ns:pkg/world[@version]`, then each
+/// interface as `ns:pkg/iface[@version]`.
+fn package_exports(resolve: &wit_parser::Resolve, id: wit_parser::PackageId) -> Vec<String> {
+    let package = &resolve.packages[id];
+    let version = package
+        .name
+        .version
+        .as_ref()
+        .map(|v| format!("@{v}"))
+        .unwrap_or_default();
+    let base = format!("{}:{}", package.name.namespace, package.name.name);
+    let worlds = package
+        .worlds
+        .keys()
+        .map(|name| format!("{base}/{name}{version}"));
+    let interfaces = package
+        .interfaces
+        .values()
+        .filter_map(|&i| resolve.id_of(i));
+    worlds.chain(interfaces).collect()
+}
+
+fn collect_names(
+    id: u8,
+    reader: BinaryReader<'_>,
+    names: &mut Vec<String>,
+) -> wasmparser::Result<()> {
+    if id == 10 {
+        for import in ComponentImportSectionReader::new(reader)? {
+            names.push(import?.name.full_name().into_owned());
+        }
+    } else {
+        for export in ComponentExportSectionReader::new(reader)? {
+            names.push(export?.name.full_name().into_owned());
+        }
+    }
+    Ok(())
+}
+
+fn read_leb_u32(r: &mut impl Read) -> std::io::Result<u32> {
+    let mut value: u64 = 0;
+    for shift in (0..35).step_by(7) {
+        let mut b = [0u8; 1];
+        r.read_exact(&mut b)?;
+        value |= u64::from(b[0] & 0x7f) << shift;
+        if b[0] & 0x80 == 0 {
+            return u32::try_from(value)
+                .map_err(|_| std::io::Error::other("section length overflows u32"));
+        }
+    }
+    Err(std::io::Error::other(
+        "section length is not a valid LEB128 u32",
+    ))
+}
+
+/// A reader that hashes everything read through it and, while `copy` is
+/// `Some`, keeps a copy of up to 16 MiB.
+struct Hashing<R> {
+    inner: R,
+    verifier: Verifier,
+    copy: Option<Vec<u8>>,
+}
+
+impl<R: Read> Hashing<R> {
+    /// Reads and hashes `len` bytes without keeping them.
+    fn skip(&mut self, mut len: u64) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 256 * 1024];
+        while len > 0 {
+            let want = usize::try_from(len).unwrap_or(buf.len()).min(buf.len());
+            let n = self.read(&mut buf[..want])?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            len -= n as u64;
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.verifier.update(&buf[..n]);
+        if let Some(copy) = &mut self.copy {
+            if copy.len() + n <= MAX_TYPES_ONLY {
+                copy.extend_from_slice(&buf[..n]);
+            } else {
+                self.copy = None;
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,468 @@
+//! The guest's one door to the network: `http` crate types in, wasi:http out.
+//!
+//! Requests are built as [`http::Request<Body>`] by the OCI client and sent
+//! with [`send`]; responses come back as [`http::Response<IncomingBody>`]
+//! whose body is streamed chunk by chunk. Nothing else in the guest imports
+//! `wasi:http`.
+//!
+//! A request without a body never asks wasi:http for an `outgoing-body`:
+//! writing an empty body after the host has already sent a GET races with
+//! the host closing it (a spurious "connection reset" seen with wstd 0.6.8).
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{
+    self as wasi, ErrorCode, Fields, OutgoingBody, OutgoingRequest, RequestOptions,
+};
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+use wkg_core::urls::redact;
+use wstd::runtime::AsyncPollable;
+
+use crate::progress::Progress;
+
+/// Largest slice read from an incoming body or a file at once, in bytes.
+const CHUNK: usize = 256 * 1024;
+
+/// The body of an outgoing request.
+#[derive(Debug, Default)]
+pub enum Body {
+    /// No body: wasi:http gets no `outgoing-body` at all.
+    #[default]
+    Empty,
+    /// A small body held in memory (manifests, config blobs).
+    Bytes(Vec<u8>),
+    /// `len` bytes of a file from `offset`, streamed; never held in memory.
+    File(FileSlice),
+}
+
+/// A byte range of a file, uploaded as a request body.
+#[derive(Debug, Clone)]
+pub struct FileSlice {
+    pub path: PathBuf,
+    pub offset: u64,
+    pub len: u64,
+    pub progress: Option<Progress>,
+}
+
+impl Body {
+    /// Length in bytes, for `Content-Length`.
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Bytes(b) => b.len() as u64,
+            Body::File(f) => f.len,
+        }
+    }
+
+    /// Whether this body can be sent again after an authentication retry.
+    pub fn try_clone(&self) -> Option<Body> {
+        match self {
+            Body::Empty => Some(Body::Empty),
+            Body::Bytes(b) => Some(Body::Bytes(b.clone())),
+            Body::File(f) => Some(Body::File(f.clone())),
+        }
+    }
+}
+
+/// Connect, first-byte and between-bytes timeouts of every request.
+///
+/// Defaults: 30 s to connect, 60 s for the first byte of a response and
+/// between two bytes of a body. `WKG_HTTP_TIMEOUT=<seconds>` sets all three.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub first_byte: Duration,
+    pub between_bytes: Duration,
+}
+
+impl Timeouts {
+    /// Reads `WKG_HTTP_TIMEOUT` (whole seconds) or returns the defaults.
+    pub fn from_env() -> Timeouts {
+        match std::env::var("WKG_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+        {
+            Some(secs) if secs > 0 => {
+                let d = Duration::from_secs(secs);
+                Timeouts {
+                    connect: d,
+                    first_byte: d,
+                    between_bytes: d,
+                }
+            }
+            _ => Timeouts {
+                connect: Duration::from_secs(30),
+                first_byte: Duration::from_secs(60),
+                between_bytes: Duration::from_secs(60),
+            },
+        }
+    }
+}
+
+/// A failure to exchange a request and response; HTTP error statuses are
+/// not errors at this layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    #[error("invalid URL `{0}`")]
+    InvalidUrl(String),
+    #[error("invalid header `{0}`")]
+    InvalidHeader(String),
+    #[error("{method} {url}: {reason}")]
+    Transport {
+        method: Method,
+        url: String,
+        reason: String,
+    },
+    #[error("reading `{path}` to upload it: {source}")]
+    BodyFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading the response body of {url}: {reason}")]
+    Body { url: String, reason: String },
+}
+
+/// Sends `req` and waits for the response head.
+///
+/// The body of the request is streamed after the head is handed to the
+/// host; the response body is left unread in [`IncomingBody`].
+///
+/// # Errors
+/// [`HttpError::Transport`] when the registry cannot be reached, resets the
+/// connection or misses a timeout; [`HttpError::BodyFile`] when an uploaded
+/// file cannot be read.
+pub async fn send(
+    req: http::Request<Body>,
+    timeouts: Timeouts,
+) -> Result<http::Response<IncomingBody>, HttpError> {
+    let (parts, body) = req.into_parts();
+    let url = redact(&parts.uri.to_string());
+    let method = parts.method.clone();
+    let transport = |reason: String| HttpError::Transport {
+        method: method.clone(),
+        url: url.clone(),
+        reason,
+    };
+
+    let outgoing = outgoing_request(&parts.method, &parts.uri, &parts.headers, &body)?;
+    let options = RequestOptions::new();
+    // A host may not support a timeout; it then ignores the setting.
+    let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
+    let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
+    let _ = options.set_between_bytes_timeout(Some(nanos(timeouts.between_bytes)));
+
+    let outgoing_body = match body {
+        Body::Empty => None,
+        _ => Some(
+            outgoing
+                .body()
+                .map_err(|()| transport("no request body".into()))?,
+        ),
+    };
+    let future =
+        outgoing_handler::handle(outgoing, Some(options)).map_err(|e| transport(describe(&e)))?;
+
+    let mut write_error = None;
+    if let Some(ob) = outgoing_body {
+        if let Err(e) = write_body(&ob, body).await {
+            write_error = Some(e);
+        }
+        // Finishing tells the host the body is complete; after a failed
+        // write the response may still say why the registry stopped reading.
+        let _ = OutgoingBody::finish(ob, None);
+    }
+
+    AsyncPollable::new(future.subscribe()).wait_for().await;
+    let response = match future.get() {
+        Some(Ok(Ok(r))) => r,
+        Some(Ok(Err(e))) => {
+            return Err(match write_error {
+                Some(WriteError::File(path, source)) => HttpError::BodyFile { path, source },
+                _ => transport(describe(&e)),
+            });
+        }
+        Some(Err(())) | None => return Err(transport("response already taken".into())),
+    };
+    if let Some(WriteError::File(path, source)) = write_error {
+        return Err(HttpError::BodyFile { path, source });
+    }
+
+    let status = StatusCode::from_u16(response.status())
+        .map_err(|_| transport(format!("invalid status {}", response.status())))?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in response.headers().entries() {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(&value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    let body = response
+        .consume()
+        .map_err(|()| transport("response body already taken".into()))?;
+    let stream = body
+        .stream()
+        .map_err(|()| transport("response body stream already taken".into()))?;
+    let incoming = IncomingBody {
+        reading: Some(Reading {
+            pollable: AsyncPollable::new(stream.subscribe()),
+            stream,
+        }),
+        body: Some(body),
+        _response: response,
+        url: url.clone(),
+    };
+    let mut builder = http::Response::builder().status(status);
+    if let Some(h) = builder.headers_mut() {
+        *h = headers;
+    }
+    builder.body(incoming).map_err(|e| transport(e.to_string()))
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn outgoing_request(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Body,
+) -> Result<OutgoingRequest, HttpError> {
+    let invalid = || HttpError::InvalidUrl(redact(&uri.to_string()));
+    let scheme = match uri.scheme_str() {
+        Some("http") => wasi::Scheme::Http,
+        Some("https") => wasi::Scheme::Https,
+        _ => return Err(invalid()),
+    };
+    let authority = uri.authority().ok_or_else(invalid)?.as_str();
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+
+    let mut list: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect();
+    if !matches!(body, Body::Empty) || matches!(*method, Method::PUT | Method::POST) {
+        list.push(("content-length".into(), body.len().to_string().into_bytes()));
+    }
+    let fields =
+        Fields::from_list(&list).map_err(|e| HttpError::InvalidHeader(format!("{e:?}")))?;
+    let req = OutgoingRequest::new(fields);
+    let method = match *method {
+        Method::GET => wasi::Method::Get,
+        Method::HEAD => wasi::Method::Head,
+        Method::POST => wasi::Method::Post,
+        Method::PUT => wasi::Method::Put,
+        Method::PATCH => wasi::Method::Patch,
+        Method::DELETE => wasi::Method::Delete,
+        ref other => wasi::Method::Other(other.to_string()),
+    };
+    req.set_method(&method).map_err(|()| invalid())?;
+    req.set_scheme(Some(&scheme)).map_err(|()| invalid())?;
+    req.set_authority(Some(authority)).map_err(|()| invalid())?;
+    req.set_path_with_query(Some(path))
+        .map_err(|()| invalid())?;
+    Ok(req)
+}
+
+enum WriteError {
+    File(String, std::io::Error),
+    Stream,
+}
+
+async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
+    let stream = ob.write().map_err(|()| WriteError::Stream)?;
+    let out = Output {
+        pollable: AsyncPollable::new(stream.subscribe()),
+        stream,
+    };
+    match body {
+        Body::Empty => {}
+        Body::Bytes(bytes) => out.write_all(&bytes).await?,
+        Body::File(slice) => {
+            let path = slice.path.display().to_string();
+            let io = |e| WriteError::File(path.clone(), e);
+            let mut file = File::open(&slice.path).map_err(io)?;
+            file.seek(SeekFrom::Start(slice.offset)).map_err(io)?;
+            let mut left = slice.len;
+            let mut buf = vec![0u8; CHUNK];
+            while left > 0 {
+                let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+                let n = file.read(&mut buf[..want]).map_err(io)?;
+                if n == 0 {
+                    return Err(io(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file became shorter while it was uploaded",
+                    )));
+                }
+                out.write_all(&buf[..n]).await?;
+                left -= n as u64;
+                if let Some(p) = &slice.progress {
+                    p.advance(n as u64);
+                }
+            }
+        }
+    }
+    out.flush().await
+}
+
+/// An output stream and its readiness pollable (dropped first).
+struct Output {
+    pollable: AsyncPollable,
+    stream: OutputStream,
+}
+
+impl Output {
+    async fn write_all(&self, mut bytes: &[u8]) -> Result<(), WriteError> {
+        while !bytes.is_empty() {
+            let ready = self.stream.check_write().map_err(|_| WriteError::Stream)?;
+            if ready == 0 {
+                self.pollable.wait_for().await;
+                continue;
+            }
+            let n = usize::try_from(ready)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            self.stream
+                .write(&bytes[..n])
+                .map_err(|_| WriteError::Stream)?;
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), WriteError> {
+        self.stream.flush().map_err(|_| WriteError::Stream)?;
+        loop {
+            match self.stream.check_write() {
+                Ok(0) => self.pollable.wait_for().await,
+                Ok(_) => return Ok(()),
+                Err(_) => return Err(WriteError::Stream),
+            }
+        }
+    }
+}
+
+/// The streamed body of a response.
+///
+/// Fields drop in declaration order: the stream (and its pollable) before
+/// its body, the body before its response.
+pub struct IncomingBody {
+    reading: Option<Reading>,
+    body: Option<wasi::IncomingBody>,
+    _response: wasi::IncomingResponse,
+    url: String,
+}
+
+/// An input stream and its readiness pollable (dropped first).
+struct Reading {
+    pollable: AsyncPollable,
+    stream: InputStream,
+}
+
+impl std::fmt::Debug for IncomingBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingBody")
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+impl IncomingBody {
+    /// The next chunk of at most 256 KiB, or `None` at the end of the body.
+    ///
+    /// # Errors
+    /// [`HttpError::Body`] when the connection fails or the between-bytes
+    /// timeout passes.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, HttpError> {
+        let Some(reading) = &self.reading else {
+            return Ok(None);
+        };
+        loop {
+            match reading.stream.read(CHUNK as u64) {
+                Ok(bytes) if bytes.is_empty() => reading.pollable.wait_for().await,
+                Ok(bytes) => return Ok(Some(bytes)),
+                Err(StreamError::Closed) => {
+                    self.reading = None;
+                    if let Some(body) = self.body.take() {
+                        drop(wasi::IncomingBody::finish(body));
+                    }
+                    return Ok(None);
+                }
+                Err(StreamError::LastOperationFailed(e)) => {
+                    let reason = match wasi::http_error_code(&e) {
+                        Some(code) => describe(&code),
+                        None => e.to_debug_string(),
+                    };
+                    return Err(HttpError::Body {
+                        url: self.url.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Reads the whole body, failing once it exceeds `limit` bytes.
+    ///
+    /// # Errors
+    /// As [`IncomingBody::chunk`], and [`HttpError::Body`] over the limit.
+    pub async fn bytes(&mut self, limit: usize) -> Result<Vec<u8>, HttpError> {
+        let mut all = Vec::new();
+        while let Some(chunk) = self.chunk().await? {
+            if all.len() + chunk.len() > limit {
+                return Err(HttpError::Body {
+                    url: self.url.clone(),
+                    reason: format!("the body is larger than {limit} bytes"),
+                });
+            }
+            all.extend_from_slice(&chunk);
+        }
+        Ok(all)
+    }
+}
+
+/// Renders a wasi:http error code as a short lowercase phrase.
+fn describe(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::DnsError(e) => format!(
+            "cannot resolve the host name ({})",
+            e.rcode.as_deref().unwrap_or("dns error")
+        ),
+        ErrorCode::DestinationNotFound => "host not found".into(),
+        ErrorCode::DestinationUnavailable => "host unavailable".into(),
+        ErrorCode::DestinationIpProhibited => "destination address prohibited".into(),
+        ErrorCode::DestinationIpUnroutable => "destination address unroutable".into(),
+        ErrorCode::ConnectionRefused => "connection refused (is the registry running?)".into(),
+        ErrorCode::ConnectionTerminated => "connection closed by the registry".into(),
+        ErrorCode::ConnectionTimeout => "timed out connecting to the registry".into(),
+        ErrorCode::ConnectionReadTimeout => {
+            "timed out waiting for the registry to answer (set WKG_HTTP_TIMEOUT to wait longer)"
+                .into()
+        }
+        ErrorCode::ConnectionWriteTimeout => "timed out sending to the registry".into(),
+        ErrorCode::ConnectionLimitReached => "connection limit reached".into(),
+        ErrorCode::TlsProtocolError => {
+            "TLS handshake failed (untrusted certificate, or a plain-http registry: see --insecure)"
+                .into()
+        }
+        ErrorCode::TlsCertificateError => "the registry's TLS certificate is not trusted".into(),
+        ErrorCode::TlsAlertReceived(a) => format!(
+            "TLS alert from the registry: {}",
+            a.alert_message.as_deref().unwrap_or("unknown")
+        ),
+        ErrorCode::HttpResponseIncomplete => "the response ended early".into(),
+        ErrorCode::HttpResponseTimeout => "timed out waiting for the response".into(),
+        ErrorCode::HttpRequestDenied => "the request was denied by the runtime".into(),
+        ErrorCode::InternalError(Some(m)) => m.clone(),
+        other => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,12 @@
+//! The wkg package manager as a wasm32-wasip2 component.
+//!
+//! It reaches registries only through wasi:http ([`http`]) and files only
+//! through the directories its runner preopens. [`cli::run`] is the whole
+//! program; `src/main.rs` is the `wasi:cli/run` entry point around it.
+
+pub mod cli;
+pub mod commands;
+pub mod component;
+pub mod http;
+pub mod oci;
+pub mod progress;

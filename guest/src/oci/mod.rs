@@ -1,0 +1,74 @@
+//! An OCI distribution client over wasi:http.
+//!
+//! Layers, from the bottom: [`crate::http`] moves bytes; [`transport`]
+//! adds authentication (anonymous, Basic, Bearer tokens from a
+//! `WWW-Authenticate` challenge), redirects and status-to-error mapping;
+//! [`remote`] holds the registry operations of the distribution spec
+//! (manifests, blobs, uploads, tags). [`credentials`] finds the credential
+//! to start from.
+
+pub mod credentials;
+pub mod remote;
+pub mod transport;
+
+use http::{Method, StatusCode};
+use wkg_core::digest::VerifyError;
+use wkg_core::error::ErrorCode;
+
+use crate::http::HttpError;
+
+pub use transport::Client;
+
+/// An OCI registry operation that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// 404, or an error envelope naming an unknown repository, manifest or blob.
+    #[error("{what} not found{detail}")]
+    NotFound { what: String, detail: String },
+    /// 401 after every credential was tried.
+    #[error("authentication to `{registry}` failed: {detail}")]
+    Unauthorized { registry: String, detail: String },
+    /// 403: authenticated, but not allowed.
+    #[error("access denied by `{registry}`{detail}")]
+    Denied { registry: String, detail: String },
+    /// Any other unexpected status.
+    #[error("{method} {url} failed with status {status}{detail}")]
+    Status {
+        method: Method,
+        url: String,
+        status: StatusCode,
+        codes: Vec<ErrorCode>,
+        detail: String,
+    },
+    /// Content that does not match its digest or size.
+    #[error("{what}: {source}")]
+    Verify {
+        what: String,
+        #[source]
+        source: VerifyError,
+    },
+    /// A response that breaks the distribution protocol.
+    #[error("{0}")]
+    Protocol(String),
+    /// A local file could not be read or written.
+    #[error("{action} `{path}`: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}

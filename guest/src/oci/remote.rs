@@ -1,0 +1,427 @@
+//! Registry operations of the OCI distribution spec: manifests, blobs,
+//! uploads and tags. Every byte that comes in passes a digest-and-size
+//! verifier before it reaches its final path.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use http::header::{ACCEPT, CONTENT_RANGE, CONTENT_TYPE, LINK, LOCATION};
+use http::{Method, StatusCode};
+use wkg_core::auth::Actions;
+use wkg_core::digest::{Digest, Verifier};
+use wkg_core::manifest::{
+    DOCKER_MANIFEST_MEDIA_TYPE, Descriptor, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE,
+};
+use wkg_core::tags::{TagList, next_link};
+use wkg_core::urls::{resolve_location, with_digest_param};
+
+use super::{Client, Error, transport::Request};
+use crate::http::{Body, FileSlice};
+use crate::progress::Progress;
+
+/// Largest manifest accepted, in bytes (the distribution spec suggests
+/// registries accept at least 4 MiB).
+const MAX_MANIFEST: usize = 4 * 1024 * 1024;
+/// Blobs larger than this are uploaded in chunks of this many bytes.
+const CHUNK_SIZE: u64 = 32 * 1024 * 1024;
+const OCTET_STREAM: &str = "application/octet-stream";
+
+/// A manifest as the registry returned it.
+#[derive(Debug)]
+pub struct PulledManifest {
+    pub bytes: Vec<u8>,
+    pub digest: Digest,
+    pub media_type: Option<String>,
+}
+
+/// Where the bytes of a blob to push come from.
+#[derive(Debug)]
+pub enum BlobSource {
+    Bytes(Vec<u8>),
+    File { path: PathBuf, progress: Progress },
+}
+
+/// What a blob push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    Uploaded,
+    /// The registry already had the blob; nothing was sent.
+    Existed,
+}
+
+impl Client {
+    /// `GET /v2/<repository>/manifests/<target>`, verified against the
+    /// digest when `target` is one.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown repository or tag,
+    /// [`Error::Verify`] when the bytes do not match a digest target.
+    pub async fn pull_manifest(
+        &self,
+        repository: &str,
+        target: &str,
+    ) -> Result<PulledManifest, Error> {
+        let url = self.urls().manifest(repository, target);
+        let accept = [
+            MANIFEST_MEDIA_TYPE,
+            DOCKER_MANIFEST_MEDIA_TYPE,
+            INDEX_MEDIA_TYPE,
+        ]
+        .join(", ");
+        let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull)
+            .header(ACCEPT, &accept);
+        let res = self.send(req).await?;
+        let what = format!("manifest `{repository}:{target}`");
+        let mut res = self
+            .check(&Method::GET, &url, res, &[StatusCode::OK], &what)
+            .await?;
+        let media_type = res
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = res.body_mut().bytes(MAX_MANIFEST).await?;
+        let digest = match target.parse::<Digest>() {
+            Ok(expected) => {
+                let mut v = Verifier::new();
+                v.update(&bytes);
+                v.verify(&expected, None)
+                    .map_err(|source| Error::Verify { what, source })?
+            }
+            Err(_) => Digest::sha256_of(&bytes),
+        };
+        Ok(PulledManifest {
+            bytes,
+            digest,
+            media_type,
+        })
+    }
+
+    /// `PUT /v2/<repository>/manifests/<target>`; returns the manifest's digest.
+    ///
+    /// # Errors
+    /// The registry's refusal, e.g. `MANIFEST_INVALID` or `MANIFEST_BLOB_UNKNOWN`.
+    pub async fn push_manifest(
+        &self,
+        repository: &str,
+        target: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Digest, Error> {
+        let digest = Digest::sha256_of(&bytes);
+        let url = self.urls().manifest(repository, target);
+        let req = Request::new(Method::PUT, url.clone(), repository, Actions::PullPush)
+            .header(CONTENT_TYPE, media_type)
+            .body(Body::Bytes(bytes));
+        let res = self.send(req).await?;
+        self.check(
+            &Method::PUT,
+            &url,
+            res,
+            &[StatusCode::CREATED, StatusCode::OK],
+            "",
+        )
+        .await?;
+        Ok(digest)
+    }
+
+    /// `GET /v2/<repository>/blobs/<digest>` streamed into `dest`.
+    ///
+    /// The bytes go to a temporary file beside `dest`, are hashed and
+    /// counted on the way, and the file gets its final name only when
+    /// digest and size match `blob`. On any error nothing is left behind.
+    ///
+    /// # Errors
+    /// [`Error::Verify`] (naming expected and actual digest and the bytes
+    /// read), [`Error::NotFound`], transport and I/O errors.
+    pub async fn pull_blob(
+        &self,
+        repository: &str,
+        blob: &Descriptor,
+        dest: &Path,
+        progress: &Progress,
+    ) -> Result<(), Error> {
+        let url = self.urls().blob(repository, &blob.digest);
+        let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
+        let res = self.send(req).await?;
+        let what = format!("blob `{}` of `{repository}`", blob.digest);
+        let mut res = self
+            .check(&Method::GET, &url, res, &[StatusCode::OK], &what)
+            .await?;
+
+        let temp = TempFile::beside(dest)?;
+        let mut out = BufWriter::with_capacity(1024 * 1024, temp.file()?);
+        let mut verifier = Verifier::new();
+        while let Some(chunk) = res.body_mut().chunk().await? {
+            verifier.update(&chunk);
+            if verifier.bytes() > blob.size {
+                return Err(Error::Protocol(format!(
+                    "{what}: the registry sent more than the {} bytes the manifest declares",
+                    blob.size
+                )));
+            }
+            out.write_all(&chunk)
+                .map_err(|e| Error::io("writing", temp.path(), e))?;
+            progress.advance(chunk.len() as u64);
+        }
+        progress.finish();
+        verifier
+            .verify(&blob.digest, Some(blob.size))
+            .map_err(|source| Error::Verify { what, source })?;
+        let file = out
+            .into_inner()
+            .map_err(|e| Error::io("writing", temp.path(), e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| Error::io("writing", temp.path(), e))?;
+        drop(file);
+        temp.persist(dest)
+    }
+
+    /// `HEAD /v2/<repository>/blobs/<digest>`: whether the registry has it.
+    ///
+    /// # Errors
+    /// Transport errors and statuses other than 200 and 404.
+    pub async fn blob_exists(&self, repository: &str, digest: &Digest) -> Result<bool, Error> {
+        let url = self.urls().blob(repository, digest);
+        let req = Request::new(Method::HEAD, url.clone(), repository, Actions::PullPush);
+        let res = self.send(req).await?;
+        match res.status() {
+            StatusCode::OK => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(self
+                .check(&Method::HEAD, &url, res, &[], "")
+                .await
+                .err()
+                .unwrap_or_else(|| Error::Protocol("unexpected status".into()))),
+        }
+    }
+
+    /// Pushes a blob unless the registry has it already.
+    ///
+    /// Blobs over 32 MiB go up in `PATCH` chunks (distribution spec "Pushing
+    /// a blob in chunks"), streamed from the file; if the registry refuses
+    /// chunks the blob goes up again in one streamed `PUT`. Nothing is held
+    /// in memory but the chunk being written.
+    ///
+    /// # Errors
+    /// The registry's refusal (e.g. `DIGEST_INVALID` when the bytes changed
+    /// since they were hashed), transport and I/O errors.
+    pub async fn push_blob(
+        &self,
+        repository: &str,
+        source: BlobSource,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<Pushed, Error> {
+        if self.blob_exists(repository, digest).await? {
+            return Ok(Pushed::Existed);
+        }
+        let body = |offset: u64, len: u64| match &source {
+            BlobSource::Bytes(b) => Body::Bytes(b.clone()),
+            BlobSource::File { path, progress } => Body::File(FileSlice {
+                path: path.clone(),
+                offset,
+                len,
+                progress: Some(progress.clone()),
+            }),
+        };
+        let session = self.start_upload(repository).await?;
+        let chunked = size > CHUNK_SIZE && matches!(source, BlobSource::File { .. });
+        let finished = if chunked {
+            match self.upload_chunks(repository, session, size, &body).await? {
+                // All chunks are up: close the session with an empty PUT.
+                Some(last) => {
+                    self.finish_upload(repository, &last, digest, Body::Empty)
+                        .await
+                }
+                // Chunks refused: one streamed PUT in a fresh session.
+                None => {
+                    let fresh = self.start_upload(repository).await?;
+                    self.finish_upload(repository, &fresh, digest, body(0, size))
+                        .await
+                }
+            }
+        } else {
+            self.finish_upload(repository, &session, digest, body(0, size))
+                .await
+        };
+        if let BlobSource::File { progress, .. } = &source {
+            progress.finish();
+        }
+        finished.map(|()| Pushed::Uploaded)
+    }
+
+    /// `POST /v2/<repository>/blobs/uploads/`: the upload session URL.
+    async fn start_upload(&self, repository: &str) -> Result<String, Error> {
+        let url = self.urls().upload_start(repository);
+        let req = Request::new(Method::POST, url.clone(), repository, Actions::PullPush);
+        let res = self.send(req).await?;
+        let res = self
+            .check(&Method::POST, &url, res, &[StatusCode::ACCEPTED], "")
+            .await?;
+        location(&url, &res)
+    }
+
+    /// Sends `size` bytes in `PATCH` chunks; returns the session URL to
+    /// close, or `None` when the registry refused the first chunk (then the
+    /// caller falls back to a monolithic upload).
+    async fn upload_chunks(
+        &self,
+        repository: &str,
+        mut location: String,
+        size: u64,
+        body: &dyn Fn(u64, u64) -> Body,
+    ) -> Result<Option<String>, Error> {
+        let mut offset = 0;
+        while offset < size {
+            let len = CHUNK_SIZE.min(size - offset);
+            let range = format!("{}-{}", offset, offset + len - 1);
+            let req = Request::new(
+                Method::PATCH,
+                location.clone(),
+                repository,
+                Actions::PullPush,
+            )
+            .header(CONTENT_TYPE, OCTET_STREAM)
+            .header(CONTENT_RANGE, &range)
+            .body(body(offset, len));
+            let res = self.send(req).await?;
+            let status = res.status();
+            if offset == 0
+                && status.is_client_error()
+                && !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            {
+                return Ok(None);
+            }
+            let res = self
+                .check(&Method::PATCH, &location, res, &[StatusCode::ACCEPTED], "")
+                .await?;
+            location = self::location(&location, &res)?;
+            offset += len;
+        }
+        Ok(Some(location))
+    }
+
+    /// `PUT <session>?digest=<digest>` with the last bytes (or none).
+    async fn finish_upload(
+        &self,
+        repository: &str,
+        location: &str,
+        digest: &Digest,
+        body: Body,
+    ) -> Result<(), Error> {
+        let url = with_digest_param(location, digest);
+        let mut req = Request::new(Method::PUT, url.clone(), repository, Actions::PullPush);
+        if !matches!(body, Body::Empty) {
+            req = req.header(CONTENT_TYPE, OCTET_STREAM);
+        }
+        let res = self.send(req.body(body)).await?;
+        self.check(&Method::PUT, &url, res, &[StatusCode::CREATED], "")
+            .await?;
+        Ok(())
+    }
+
+    /// Every tag of `repository`, following `Link: <…>; rel="next"` pages.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown repository, transport errors.
+    pub async fn list_tags(&self, repository: &str) -> Result<Vec<String>, Error> {
+        let mut url = self.urls().tags(repository, None, None);
+        let mut tags = Vec::new();
+        loop {
+            let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
+            let res = self.send(req).await?;
+            let what = format!("repository `{repository}`");
+            let mut res = self
+                .check(&Method::GET, &url, res, &[StatusCode::OK], &what)
+                .await?;
+            let next = res
+                .headers()
+                .get(LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link)
+                .map(|link| resolve_location(&url, &link));
+            let body = res.body_mut().bytes(16 * 1024 * 1024).await?;
+            let page = TagList::from_json(&body)
+                .map_err(|e| Error::Protocol(format!("invalid tag list from `{url}`: {e}")))?;
+            tags.extend(page.tags);
+            match next {
+                Some(next) if next != url => url = next,
+                _ => return Ok(tags),
+            }
+        }
+    }
+}
+
+/// The absolute upload URL from a response's `Location` header.
+fn location<B>(request_url: &str, res: &http::Response<B>) -> Result<String, Error> {
+    let value = res
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            Error::Protocol(format!(
+                "{}: the registry answered without an upload `Location`",
+                wkg_core::urls::redact(request_url)
+            ))
+        })?;
+    Ok(resolve_location(request_url, value))
+}
+
+/// A file beside its destination that is removed unless persisted.
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    /// Creates `.<name>.<random>.part` in `dest`'s directory.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the directory does not exist or is not writable.
+    pub fn beside(dest: &Path) -> Result<TempFile, Error> {
+        let name = dest
+            .file_name()
+            .ok_or_else(|| Error::Protocol(format!("`{}` is not a file path", dest.display())))?;
+        let random = wasip2::random::random::get_random_u64();
+        let path = dest.with_file_name(format!(".{}.{random:016x}.part", name.to_string_lossy()));
+        File::create_new(&path).map_err(|e| Error::io("creating", &path, e))?;
+        Ok(TempFile { path, armed: true })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file, opened for writing.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn file(&self) -> Result<File, Error> {
+        fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&self.path)
+            .map_err(|e| Error::io("opening", &self.path, e))
+    }
+
+    /// Renames the file to `dest`.
+    ///
+    /// # Errors
+    /// [`Error::Io`]; the temporary file is removed.
+    pub fn persist(mut self, dest: &Path) -> Result<(), Error> {
+        fs::rename(&self.path, dest).map_err(|e| Error::io("writing", dest, e))?;
+        self.armed = false;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! Authenticated requests to one registry.
+//!
+//! The flow follows the distribution spec and Docker's token auth spec, as
+//! wkg (oci-client) does: `GET /v2/` learns the challenge; a `Basic`
+//! challenge gets the credential on every request; a `Bearer` challenge is
+//! answered with a token from `realm?service=…&scope=repository:<repo>:<actions>`,
+//! fetched with the credential as Basic auth if there is one, and reused for
+//! every request with the same scope. A 401 later on (an expired token, a
+//! wider scope) triggers one more token fetch and a retry.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use wkg_core::auth::{Actions, Challenge, Credential, TokenResponse, parse_challenges};
+use wkg_core::error::{ErrorCode, ErrorEnvelope, body_excerpt};
+use wkg_core::urls::{RegistryUrls, Scheme, redact, resolve_location};
+
+use super::Error;
+use crate::http::{self as wasi_http, Body, IncomingBody, Timeouts};
+
+/// Most redirects followed for one request.
+const MAX_REDIRECTS: usize = 5;
+/// Largest error or token body read, in bytes.
+const SMALL_BODY: usize = 1024 * 1024;
+
+/// A client for one registry host, holding its credential and tokens.
+#[derive(Debug)]
+pub struct Client {
+    registry: String,
+    urls: RegistryUrls,
+    credential: Option<Credential>,
+    timeouts: Timeouts,
+    auth: RefCell<Auth>,
+}
+
+/// What the registry asked for, learned from its challenges.
+#[derive(Debug, Default)]
+enum Auth {
+    /// No challenge seen yet: requests go out without credentials.
+    #[default]
+    Unknown,
+    /// `Basic`: the credential goes on every request.
+    Basic,
+    /// `Bearer`: tokens per scope.
+    Bearer { tokens: HashMap<String, String> },
+}
+
+/// A request for [`Client::send`].
+#[derive(Debug)]
+pub struct Request<'a> {
+    pub method: Method,
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Body,
+    /// The repository whose scope authorizes this request.
+    pub repository: &'a str,
+    pub actions: Actions,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(method: Method, url: String, repository: &'a str, actions: Actions) -> Self {
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+            repository,
+            actions,
+        }
+    }
+
+    pub fn header(mut self, name: http::HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+impl Client {
+    /// A client for `registry` (as written in references), reached at
+    /// `host` over `scheme`.
+    pub fn new(
+        registry: &str,
+        host: &str,
+        scheme: Scheme,
+        credential: Option<Credential>,
+        timeouts: Timeouts,
+    ) -> Client {
+        Client {
+            registry: registry.to_owned(),
+            urls: RegistryUrls::new(scheme, host),
+            credential,
+            timeouts,
+            auth: RefCell::new(Auth::Unknown),
+        }
+    }
+
+    /// URL builders for this registry.
+    pub fn urls(&self) -> &RegistryUrls {
+        &self.urls
+    }
+
+    /// Pings `/v2/` and, when the registry challenges, obtains what the
+    /// challenge asks for `actions` on `repository`.
+    ///
+    /// # Errors
+    /// [`Error::Http`] when the registry cannot be reached,
+    /// [`Error::Unauthorized`] when the credential (or anonymous access) is
+    /// refused.
+    pub async fn authenticate(&self, repository: &str, actions: Actions) -> Result<(), Error> {
+        let url = self.urls.ping();
+        let req = http::Request::get(&url)
+            .body(Body::Empty)
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        let mut res = wasi_http::send(req, self.timeouts).await?;
+        if res.status() == StatusCode::UNAUTHORIZED {
+            self.answer_challenge(res.headers(), repository, actions)
+                .await?;
+        } else if !res.status().is_success() && res.status() != StatusCode::NOT_FOUND {
+            return Err(self.status_error(&Method::GET, &url, &mut res, "").await);
+        }
+        Ok(())
+    }
+
+    /// Sends `req` with the authorization its scope needs, answering one
+    /// 401 challenge and following redirects of GET and HEAD requests.
+    ///
+    /// The response may have any status; see [`Client::check`].
+    ///
+    /// # Errors
+    /// [`Error::Http`] on transport failures; [`Error::Unauthorized`] when
+    /// a token cannot be obtained.
+    pub async fn send(&self, req: Request<'_>) -> Result<http::Response<IncomingBody>, Error> {
+        let mut retried = false;
+        let mut url = req.url.clone();
+        let mut same_host = true;
+        let mut redirects = 0;
+        loop {
+            let body = req
+                .body
+                .try_clone()
+                .ok_or_else(|| Error::Protocol("request body cannot be replayed".into()))?;
+            let mut builder = http::Request::builder()
+                .method(req.method.clone())
+                .uri(&url);
+            if let Some(h) = builder.headers_mut() {
+                *h = req.headers.clone();
+                if same_host && let Some(value) = self.authorization(req.repository, req.actions) {
+                    h.insert(AUTHORIZATION, value);
+                }
+            }
+            let request = builder
+                .body(body)
+                .map_err(|e| Error::Protocol(format!("invalid request {}: {e}", redact(&url))))?;
+            let res = wasi_http::send(request, self.timeouts).await?;
+            let status = res.status();
+            if status == StatusCode::UNAUTHORIZED && same_host && !retried {
+                retried = true;
+                if self
+                    .answer_challenge(res.headers(), req.repository, req.actions)
+                    .await?
+                {
+                    continue;
+                }
+            }
+            if status.is_redirection()
+                && matches!(req.method, Method::GET | Method::HEAD)
+                && let Some(location) = res.headers().get(LOCATION).and_then(|v| v.to_str().ok())
+            {
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(Error::Protocol(format!(
+                        "too many redirects from {}",
+                        redact(&req.url)
+                    )));
+                }
+                let next = resolve_location(&url, location);
+                // Credentials stay with the registry; a CDN gets none.
+                same_host = same_host
+                    && wkg_core::urls::host_port(&next)
+                        == wkg_core::urls::host_port(self.urls.base());
+                url = next;
+                continue;
+            }
+            return Ok(res);
+        }
+    }
+
+    /// Returns `res` when its status is one of `ok`, otherwise the error it
+    /// describes; `what` names the object for a 404 ("manifest `x:1.0`").
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::Unauthorized`], [`Error::Denied`] or
+    /// [`Error::Status`], with the registry's error envelope in the message.
+    pub async fn check(
+        &self,
+        method: &Method,
+        url: &str,
+        mut res: http::Response<IncomingBody>,
+        ok: &[StatusCode],
+        what: &str,
+    ) -> Result<http::Response<IncomingBody>, Error> {
+        if ok.contains(&res.status()) {
+            return Ok(res);
+        }
+        Err(self.status_error(method, url, &mut res, what).await)
+    }
+
+    async fn status_error(
+        &self,
+        method: &Method,
+        url: &str,
+        res: &mut http::Response<IncomingBody>,
+        what: &str,
+    ) -> Error {
+        let status = res.status();
+        let body = if *method == Method::HEAD {
+            Vec::new()
+        } else {
+            res.body_mut().bytes(SMALL_BODY).await.unwrap_or_default()
+        };
+        let envelope = ErrorEnvelope::parse(&body);
+        let codes: Vec<ErrorCode> = envelope
+            .as_ref()
+            .map(|e| e.errors.iter().map(|i| i.code.clone()).collect())
+            .unwrap_or_default();
+        let detail = match &envelope {
+            Some(e) => format!(" ({e})"),
+            None if body.is_empty() => String::new(),
+            None => format!(" ({})", body_excerpt(&body, 200)),
+        };
+        let unknown = |c: &ErrorCode| {
+            matches!(
+                c,
+                ErrorCode::NameUnknown | ErrorCode::ManifestUnknown | ErrorCode::BlobUnknown
+            )
+        };
+        match status {
+            StatusCode::NOT_FOUND if !what.is_empty() => Error::NotFound {
+                what: what.to_owned(),
+                detail: format!(" in `{}`{detail}", self.registry),
+            },
+            _ if !what.is_empty() && !codes.is_empty() && codes.iter().all(unknown) => {
+                Error::NotFound {
+                    what: what.to_owned(),
+                    detail: format!(" in `{}`{detail}", self.registry),
+                }
+            }
+            StatusCode::UNAUTHORIZED => Error::Unauthorized {
+                registry: self.registry.clone(),
+                detail: self.unauthorized_hint(&detail),
+            },
+            StatusCode::FORBIDDEN => Error::Denied {
+                registry: self.registry.clone(),
+                detail,
+            },
+            _ => Error::Status {
+                method: method.clone(),
+                url: redact(url),
+                status,
+                codes,
+                detail,
+            },
+        }
+    }
+
+    fn unauthorized_hint(&self, detail: &str) -> String {
+        match &self.credential {
+            Some(c) => format!(
+                "the registry rejected the credentials of `{}`{detail}",
+                c.username()
+            ),
+            None => format!(
+                "the registry requires credentials{detail}; pass -u and -p, set \
+                 WKG_OCI_USERNAME and WKG_OCI_PASSWORD, or log in with `docker login`"
+            ),
+        }
+    }
+
+    /// The `Authorization` value for a request in `repository`'s scope.
+    fn authorization(&self, repository: &str, actions: Actions) -> Option<HeaderValue> {
+        match &*self.auth.borrow() {
+            Auth::Unknown => None,
+            Auth::Basic => self
+                .credential
+                .as_ref()
+                .and_then(|c| HeaderValue::from_str(&c.basic_header_value()).ok()),
+            Auth::Bearer { tokens, .. } => tokens
+                .get(&wkg_core::auth::repository_scope(repository, actions))
+                .and_then(|t| HeaderValue::from_str(&format!("Bearer {t}")).ok()),
+        }
+    }
+
+    /// Answers the challenges of a 401; returns whether a retry may succeed.
+    async fn answer_challenge(
+        &self,
+        headers: &HeaderMap,
+        repository: &str,
+        actions: Actions,
+    ) -> Result<bool, Error> {
+        let mut challenges = Vec::new();
+        for value in headers.get_all(WWW_AUTHENTICATE) {
+            let text = value.to_str().unwrap_or_default();
+            challenges.extend(parse_challenges(text).map_err(|e| {
+                Error::Protocol(format!(
+                    "`{}` sent an invalid challenge: {e}",
+                    self.registry
+                ))
+            })?);
+        }
+        let bearer = challenges.iter().find_map(|c| match c {
+            Challenge::Bearer { realm, service, .. } => Some((realm.clone(), service.clone())),
+            _ => None,
+        });
+        if let Some((realm, service)) = bearer {
+            let token = self
+                .fetch_token(&realm, service.as_deref(), repository, actions)
+                .await?;
+            let scope = wkg_core::auth::repository_scope(repository, actions);
+            let mut auth = self.auth.borrow_mut();
+            match &mut *auth {
+                Auth::Bearer { tokens, .. } => {
+                    tokens.insert(scope, token);
+                }
+                other => {
+                    *other = Auth::Bearer {
+                        tokens: HashMap::from([(scope, token)]),
+                    }
+                }
+            }
+            return Ok(true);
+        }
+        let basic = challenges
+            .iter()
+            .any(|c| matches!(c, Challenge::Basic { .. }));
+        let mut auth = self.auth.borrow_mut();
+        if basic && self.credential.is_some() && !matches!(*auth, Auth::Basic) {
+            *auth = Auth::Basic;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Gets a token for `repository:<repo>:<actions>` from the token realm.
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        repository: &str,
+        actions: Actions,
+    ) -> Result<String, Error> {
+        let scope = wkg_core::auth::repository_scope(repository, actions);
+        let url = wkg_core::auth::token_url(realm, service, std::slice::from_ref(&scope));
+        let mut builder = http::Request::get(&url);
+        if let Some(c) = &self.credential {
+            builder = builder.header(AUTHORIZATION, c.basic_header_value());
+        }
+        let req = builder.body(Body::Empty).map_err(|e| {
+            Error::Protocol(format!("invalid token realm `{}`: {e}", redact(realm)))
+        })?;
+        let mut res = wasi_http::send(req, self.timeouts).await?;
+        if res.status() == StatusCode::UNAUTHORIZED || res.status() == StatusCode::FORBIDDEN {
+            let body = res.body_mut().bytes(SMALL_BODY).await.unwrap_or_default();
+            let detail = if body.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", body_excerpt(&body, 200))
+            };
+            return Err(Error::Unauthorized {
+                registry: self.registry.clone(),
+                detail: format!(
+                    "the token service refused scope `{scope}`: {}",
+                    self.unauthorized_hint(&detail)
+                ),
+            });
+        }
+        if !res.status().is_success() {
+            return Err(self.status_error(&Method::GET, &url, &mut res, "").await);
+        }
+        let body = res.body_mut().bytes(SMALL_BODY).await?;
+        let token = TokenResponse::from_json(&body).map_err(|e| {
+            Error::Protocol(format!(
+                "invalid token response from {}: {e}",
+                redact(realm)
+            ))
+        })?;
+        token.token().map(str::to_owned).ok_or_else(|| {
+            Error::Protocol(format!(
+                "the token response from {} has no token",
+                redact(realm)
+            ))
+        })
+    }
+}
+
+/// Whether `scheme` is used for `host`: plain http only for hosts named in
+/// `--insecure` (exact `host[:port]`), as wkg does.
+pub fn scheme_for(host: &str, insecure: &[String]) -> Scheme {
+    if wkg_core::urls::insecure_matches(insecure, host) {
+        Scheme::Http
+    } else {
+        Scheme::Https
+    }
+}

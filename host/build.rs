@@ -1,0 +1,100 @@
+//! Builds the guest (`wkg.wasm`, wasm32-wasip2) and embeds it in the host.
+//!
+//! The guest gets its own target directory, `<target>/guest`: a nested cargo
+//! on the outer build's target directory would wait forever for the lock
+//! the outer build holds. Debug and release hosts share that one guest
+//! build. `WKG_GUEST_WASM=<path>` embeds a prebuilt `wkg.wasm` instead.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+fn main() {
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ lives in the workspace root");
+    println!("cargo:rerun-if-env-changed=WKG_GUEST_WASM");
+
+    let wasm = match env::var_os("WKG_GUEST_WASM") {
+        Some(prebuilt) => PathBuf::from(prebuilt),
+        None => build_guest(root, &out),
+    };
+    let bytes = fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
+    fs::write(out.join("wkg.wasm"), &bytes).expect("writing OUT_DIR/wkg.wasm");
+    let digest = Sha256::digest(&bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    println!("cargo:rustc-env=WKG_GUEST_SHA256={hex}");
+}
+
+fn build_guest(root: &Path, out: &Path) -> PathBuf {
+    for watched in [
+        "guest/src",
+        "guest/Cargo.toml",
+        "guest/core/src",
+        "guest/core/Cargo.toml",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    let target_dir = guest_target_dir(out);
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--package",
+            "wkg-guest",
+            "--target",
+            "wasm32-wasip2",
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's flags and target are for the host, not the guest.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_LLVM_COV",
+        "CARGO_LLVM_COV_TARGET_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("running cargo for the guest: {e}"));
+    assert!(
+        status.success(),
+        "building the guest failed; is the target installed? `rustup target add wasm32-wasip2`"
+    );
+    target_dir.join("wasm32-wasip2/release/wkg.wasm")
+}
+
+/// `<target>/guest`, where `<target>` is the directory holding the outer
+/// build's profile directories (`OUT_DIR` is `<target>[/<triple>]/<profile>/build/<pkg>/out`).
+fn guest_target_dir(out: &Path) -> PathBuf {
+    let build = out
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .expect("OUT_DIR lies under a `build` directory");
+    let profile = build.parent().expect("build has a parent");
+    let mut target = profile.parent().expect("profile has a parent");
+    // With `--target <triple>` the profile directories sit in `<target>/<triple>`.
+    if let Ok(triple) = env::var("TARGET")
+        && target.file_name().is_some_and(|n| n == triple.as_str())
+    {
+        target = target.parent().expect("triple directory has a parent");
+    }
+    target.join("guest")
+}

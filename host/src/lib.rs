@@ -1,0 +1,307 @@
+//! Runs the `wkg` component (`wkg.wasm`, embedded in this crate) natively
+//! with wasmtime: WASI 0.2 and wasi:http linked, arguments, environment and
+//! preopened directories chosen by the embedder, the exit code returned.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let wkg = wkg_host::Wkg::new(wkg_host::CodeCache::Default)?;
+//! let code = wkg
+//!     .run(wkg_host::Invocation::new(["wkg", "--version"]))
+//!     .await?;
+//! assert_eq!(code, 0);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The engine and the compiled component are made once per [`Wkg`] and
+//! reused by every [`Wkg::run`]. Compiled code is cached on disk (see
+//! [`CodeCache`]), so only the first start of a new `wkg.wasm` pays for
+//! Cranelift.
+
+use std::fs;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::bindings::CommandPre;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// The `wkg.wasm` component built from `guest/`.
+pub static WKG_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wkg.wasm"));
+const WKG_WASM_SHA256: &str = env!("WKG_GUEST_SHA256");
+
+/// Exit code reported when the component traps (a bug in the component),
+/// as `wasmtime run` reports an abort.
+pub const TRAP_EXIT_CODE: i32 = 134;
+
+/// Where compiled code is kept between runs.
+#[derive(Debug, Clone)]
+pub enum CodeCache {
+    /// `$WKG_HOST_CACHE_DIR`, else `$XDG_CACHE_HOME/wkg/compiled`, else
+    /// `$HOME/.cache/wkg/compiled`; no cache when none is set.
+    Default,
+    /// This directory (created if missing).
+    Dir(PathBuf),
+    /// Compile on every [`Wkg::new`].
+    None,
+}
+
+impl CodeCache {
+    fn dir(&self) -> Option<PathBuf> {
+        match self {
+            CodeCache::Dir(d) => Some(d.clone()),
+            CodeCache::None => None,
+            CodeCache::Default => {
+                let var = |k| {
+                    std::env::var_os(k)
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from)
+                };
+                var("WKG_HOST_CACHE_DIR")
+                    .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("wkg/compiled")))
+                    .or_else(|| var("HOME").map(|d| d.join(".cache/wkg/compiled")))
+            }
+        }
+    }
+}
+
+/// The compiled `wkg` component, ready to run any number of times.
+pub struct Wkg {
+    engine: Engine,
+    pre: CommandPre<State>,
+}
+
+impl std::fmt::Debug for Wkg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wkg").finish_non_exhaustive()
+    }
+}
+
+/// A directory of the host made visible to the component.
+#[derive(Debug, Clone)]
+pub struct Preopen {
+    /// The directory on the host.
+    pub host: PathBuf,
+    /// The path the component sees (`.` for its working directory).
+    pub guest: String,
+    /// Whether the component may write in it.
+    pub writable: bool,
+}
+
+/// Where the component's stdout or stderr goes.
+#[derive(Debug, Clone, Default)]
+pub enum Output {
+    /// The host process's own stream.
+    #[default]
+    Inherit,
+    /// An in-memory buffer of at most this many bytes, read back from
+    /// [`Outcome`].
+    Capture(usize),
+}
+
+/// One run of the component: its command line, environment and files.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub preopens: Vec<Preopen>,
+    pub stdout: Output,
+    pub stderr: Output,
+}
+
+impl Invocation {
+    /// A run with `args` (the first is the program name), no environment,
+    /// no directories and the host's stdout and stderr.
+    pub fn new<I, S>(args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Invocation {
+            args: args.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// What a run left behind: the exit code and any captured output.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// 0 success, 1 error, 2 usage error; [`TRAP_EXIT_CODE`] for a trap.
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+struct State {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: wasmtime_wasi_http::default_hooks(),
+        }
+    }
+}
+
+impl Wkg {
+    /// Loads the embedded component: from the code cache when it holds
+    /// code for this `wkg.wasm`, this wasmtime and this CPU, otherwise by
+    /// compiling it (about a second) and storing the result.
+    ///
+    /// # Errors
+    /// Compilation or linking failures (bugs). An unusable cache entry is
+    /// replaced, never an error.
+    pub fn new(cache: CodeCache) -> Result<Wkg> {
+        Wkg::build(WKG_WASM, &WKG_WASM_SHA256[..16], cache)
+    }
+
+    /// Like [`Wkg::new`], for another build of `wkg.wasm` (for example one
+    /// just pulled from a registry).
+    ///
+    /// # Errors
+    /// Bytes that are not a component, or a component that does not import
+    /// only WASI 0.2 and wasi:http and export `wasi:cli/run`.
+    pub fn from_component(bytes: &[u8], cache: CodeCache) -> Result<Wkg> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        Wkg::build(bytes, &format!("{:016x}", hasher.finish()), cache)
+    }
+
+    fn build(bytes: &[u8], key: &str, cache: CodeCache) -> Result<Wkg> {
+        let engine = Engine::new(&Config::new())?;
+        let component = load(&engine, bytes, key, cache.dir().as_deref())?;
+        let mut linker = Linker::<State>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        let pre = CommandPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Wkg { engine, pre })
+    }
+
+    /// Runs the component's `wasi:cli/run` once.
+    ///
+    /// # Errors
+    /// A preopen that cannot be opened, or an instantiation failure. A trap
+    /// inside the component is not an error: it is [`TRAP_EXIT_CODE`], with
+    /// the trap printed to the host's stderr.
+    pub async fn run(&self, invocation: Invocation) -> Result<i32> {
+        Ok(self.run_captured(invocation).await?.code)
+    }
+
+    /// Like [`Wkg::run`], also returning what [`Output::Capture`] caught.
+    ///
+    /// # Errors
+    /// As [`Wkg::run`].
+    pub async fn run_captured(&self, invocation: Invocation) -> Result<Outcome> {
+        let mut wasi = WasiCtx::builder();
+        wasi.args(&invocation.args)
+            .envs(&invocation.env)
+            .inherit_stdin();
+        let stdout = capture(&invocation.stdout);
+        let stderr = capture(&invocation.stderr);
+        match &stdout {
+            Some(pipe) => wasi.stdout(pipe.clone()),
+            None => wasi.inherit_stdout(),
+        };
+        match &stderr {
+            Some(pipe) => wasi.stderr(pipe.clone()),
+            None => wasi.inherit_stderr(),
+        };
+        for p in &invocation.preopens {
+            let perms = if p.writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            wasi.preopened_dir(&p.host, &p.guest, perms)
+                .map_err(|e| anyhow!("opening `{}` for the component: {e}", p.host.display()))?;
+        }
+        let state = State {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        let command = self.pre.instantiate_async(&mut store).await?;
+        let code = match command.wasi_cli_run().call_run(&mut store).await {
+            Ok(Ok(())) => 0,
+            Ok(Err(())) => 1,
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(exit) => exit.0,
+                None => {
+                    eprintln!("error: the wkg component trapped: {e:?}");
+                    TRAP_EXIT_CODE
+                }
+            },
+        };
+        Ok(Outcome {
+            code,
+            stdout: stdout.map(|p| p.contents().to_vec()).unwrap_or_default(),
+            stderr: stderr.map(|p| p.contents().to_vec()).unwrap_or_default(),
+        })
+    }
+}
+
+fn capture(output: &Output) -> Option<MemoryOutputPipe> {
+    match output {
+        Output::Inherit => None,
+        Output::Capture(limit) => Some(MemoryOutputPipe::new(*limit)),
+    }
+}
+
+/// The compiled component, from `cache` or freshly compiled into it.
+fn load(engine: &Engine, bytes: &[u8], key: &str, cache: Option<&Path>) -> Result<Component> {
+    let Some(dir) = cache else {
+        return Component::new(engine, bytes).map_err(|e| anyhow!("compiling wkg.wasm: {e:?}"));
+    };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let file = dir.join(format!("wkg-{key}-{:016x}.cwasm", hasher.finish()));
+    if file.is_file()
+        && let Ok(component) = deserialize(engine, &file)
+    {
+        return Ok(component);
+    }
+    let code = engine
+        .precompile_component(bytes)
+        .map_err(|e| anyhow!("compiling wkg.wasm: {e:?}"))?;
+    // A cache that cannot be written only costs the next start its speed.
+    if fs::create_dir_all(dir).is_ok() {
+        let temp = dir.join(format!(".{}.tmp", std::process::id()));
+        if fs::write(&temp, &code).is_ok() && fs::rename(&temp, &file).is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `code` was produced by `precompile_component` of this engine
+    // just above.
+    let component = unsafe { Component::deserialize(engine, &code) }?;
+    Ok(component)
+}
+
+#[allow(unsafe_code)]
+fn deserialize(engine: &Engine, file: &Path) -> Result<Component> {
+    // SAFETY: the file is one this host wrote into its own cache directory
+    // with `precompile_component`, named after the hash of the component and
+    // of the engine's compatibility settings; wasmtime checks the header of
+    // the artifact and refuses code from another version or configuration.
+    Ok(unsafe { Component::deserialize_file(engine, file) }?)
+}

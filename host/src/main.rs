@@ -1,0 +1,143 @@
+//! The native `wkg`: runs the embedded `wkg.wasm` with the user's
+//! arguments, the environment wkg reads, and the directories a command may
+//! touch (the working directory, wkg's config and cache directories, the
+//! docker config directory, and directories named by absolute paths on the
+//! command line), each at the path the user sees.
+//!
+//! `WKG_COMPONENT=<path>` runs another build of `wkg.wasm` instead of the
+//! embedded one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use wkg_host::{CodeCache, Invocation, Preopen, Wkg};
+
+/// Environment variables the component sees; everything else stays out.
+fn forwarded(name: &str) -> bool {
+    matches!(
+        name,
+        "HOME"
+            | "DOCKER_CONFIG"
+            | "NO_COLOR"
+            | "CLICOLOR"
+            | "CLICOLOR_FORCE"
+            | "RUST_LOG"
+            | "RUST_BACKTRACE"
+            | "SOURCE_DATE_EPOCH"
+            | "EDITOR"
+            | "TERM"
+    ) || name.starts_with("XDG_")
+        || name.starts_with("WKG_")
+}
+
+fn main() {
+    let code = match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run() -> anyhow::Result<i32> {
+    let args: Vec<String> = std::env::args().collect();
+    let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| forwarded(k)).collect();
+    let preopens = preopens(&args, &env)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let wkg = match std::env::var_os("WKG_COMPONENT") {
+            Some(path) => {
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "reading WKG_COMPONENT `{}`: {e}",
+                        Path::new(&path).display()
+                    )
+                })?;
+                Wkg::from_component(&bytes, CodeCache::Default)?
+            }
+            None => Wkg::new(CodeCache::Default)?,
+        };
+        wkg.run(Invocation {
+            args,
+            env,
+            preopens,
+            ..Default::default()
+        })
+        .await
+    })
+}
+
+/// The directories to preopen, keyed by the path the component sees.
+fn preopens(args: &[String], env: &[(String, String)]) -> anyhow::Result<Vec<Preopen>> {
+    let var = |k: &str| {
+        env.iter()
+            .find(|(n, v)| n == k && !v.is_empty())
+            .map(|(_, v)| PathBuf::from(v))
+    };
+    let mut dirs: BTreeMap<String, Preopen> = BTreeMap::new();
+    let mut add = |host: PathBuf, writable: bool| {
+        if host.is_dir()
+            && let Some(guest) = host.to_str()
+        {
+            let entry = dirs.entry(guest.to_owned()).or_insert(Preopen {
+                host: host.clone(),
+                guest: guest.to_owned(),
+                writable,
+            });
+            entry.writable |= writable;
+        }
+    };
+
+    let cwd = std::env::current_dir()?;
+    add(cwd.clone(), true);
+    let home = var("HOME");
+    let config_home = var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let cache_home = var("XDG_CACHE_HOME").or_else(|| home.as_ref().map(|h| h.join(".cache")));
+    if let Some(dir) = config_home {
+        add(dir.join("wasm-pkg"), true);
+    }
+    if let Some(dir) = cache_home {
+        add(dir.join("wasm-pkg"), true);
+    }
+    if let Some(dir) = var("DOCKER_CONFIG").or_else(|| home.as_ref().map(|h| h.join(".docker"))) {
+        add(dir, false);
+    }
+    for file in [var("WKG_CONFIG_FILE"), var("WKG_CACHE_DIR")]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(dir) = nearest_dir(&file) {
+            add(dir, true);
+        }
+    }
+    // Absolute paths on the command line (`-o /tmp/x.wasm`, `--config=/etc/…`).
+    for arg in args.iter().skip(1) {
+        let value = arg.split_once('=').map_or(arg.as_str(), |(_, v)| v);
+        if value.starts_with('/')
+            && let Some(dir) = nearest_dir(Path::new(value))
+        {
+            add(dir, true);
+        }
+    }
+
+    let mut list: Vec<Preopen> = dirs.into_values().collect();
+    list.push(Preopen {
+        host: cwd,
+        guest: ".".into(),
+        writable: true,
+    });
+    Ok(list)
+}
+
+/// `path` itself if it is a directory, else its nearest existing ancestor.
+fn nearest_dir(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.is_dir())
+        .filter(|p| p.parent().is_some())
+        .map(Path::to_path_buf)
+}

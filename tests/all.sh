@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every check and test, from a fresh clone. Installs what is missing:
+# the wasm32-wasip2 target, the CNCF Distribution registry and skopeo.
+# Everything builds in the release profile, so wasmtime is built once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tests/prerequisites.sh
+
+cargo fmt --all -- --check
+cargo clippy --release --locked -p wkg-core -p wkg-host --all-targets -- -D warnings
+cargo clippy --release --locked -p wkg-guest --target wasm32-wasip2 -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --no-deps -p wkg-core -p wkg-host
+cargo test --release --locked

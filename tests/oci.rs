@@ -1,0 +1,480 @@
+//! `wkg oci pull` and `wkg oci push` through the native host and the real
+//! component, against a real CNCF Distribution registry.
+
+mod support;
+
+use serde_json::Value;
+use support::{Registry, Wkg, padded_component, silent_server, status_server};
+
+const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// `wkg.wasm` itself, written into the working directory.
+fn with_component(wkg: &Wkg, name: &str) -> Vec<u8> {
+    let bytes = wkg_host::WKG_WASM.to_vec();
+    std::fs::write(wkg.path(name), &bytes).unwrap();
+    bytes
+}
+
+fn digest_line(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("digest: "))
+        .unwrap_or_else(|| panic!("no digest line in {stdout:?}"))
+        .to_owned()
+}
+
+#[test]
+fn push_then_pull_by_tag_and_by_digest_round_trips() {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    let bytes = with_component(&wkg, "wkg.wasm");
+    let host = registry.host();
+    let reference = format!("{host}/wkg/tool:0.1.0");
+
+    let push = wkg.run(&["oci", "push", &reference, "wkg.wasm", "--insecure", &host]);
+    assert_eq!(push.code, 0, "{push:?}");
+    assert!(
+        push.stdout.starts_with(&format!("pushed: {reference}\n")),
+        "{push:?}"
+    );
+    let digest = digest_line(&push.stdout);
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
+
+    // By tag, to the default file name (repository with `/` → `_`).
+    let pull = wkg.run(&["oci", "pull", &reference, "--insecure", &host]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert_eq!(
+        pull.stdout,
+        format!("Successfully wrote {reference} to wkg_tool.wasm\n")
+    );
+    assert_eq!(std::fs::read(wkg.path("wkg_tool.wasm")).unwrap(), bytes);
+
+    // By digest, to an explicit file.
+    let by_digest = format!("{host}/wkg/tool@{digest}");
+    let pull = wkg.run(&[
+        "oci",
+        "pull",
+        &by_digest,
+        "-o",
+        "again.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert_eq!(std::fs::read(wkg.path("again.wasm")).unwrap(), bytes);
+
+    // The manifest as the registry serves it.
+    let (status, body) = registry.get("/v2/wkg/tool/manifests/0.1.0", MANIFEST_TYPE);
+    assert_eq!(status, 200);
+    let manifest: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(manifest["schemaVersion"], 2);
+    assert_eq!(manifest["mediaType"], MANIFEST_TYPE);
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.wasm.config.v0+json"
+    );
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1);
+    assert_eq!(layers[0]["mediaType"], "application/wasm");
+    assert_eq!(layers[0]["size"], bytes.len() as u64);
+    assert_eq!(
+        layers[0]["annotations"]["org.opencontainers.image.title"],
+        "wkg.wasm"
+    );
+    let layer_digest = layers[0]["digest"].as_str().unwrap().to_owned();
+
+    // The wasm config.
+    let config_digest = manifest["config"]["digest"].as_str().unwrap();
+    let (status, body) = registry.get(&format!("/v2/wkg/tool/blobs/{config_digest}"), "*/*");
+    assert_eq!(status, 200);
+    let config: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(config["architecture"], "wasm");
+    assert_eq!(config["os"], "wasip2");
+    assert_eq!(config["author"], Value::Null);
+    assert_eq!(config["layerDigests"], serde_json::json!([layer_digest]));
+    assert!(config["created"].as_str().unwrap().ends_with('Z'));
+    let exports = config["component"]["exports"].as_array().unwrap();
+    assert!(
+        exports
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("wasi:cli/run@0.2")),
+        "{exports:?}"
+    );
+    let imports = config["component"]["imports"].as_array().unwrap();
+    assert!(
+        imports.iter().any(|e| e
+            .as_str()
+            .unwrap()
+            .starts_with("wasi:http/outgoing-handler@0.2")),
+        "{imports:?}"
+    );
+    assert_eq!(config["component"]["target"], Value::Null);
+
+    // An independent client agrees.
+    let skopeo = std::process::Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--raw"])
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo (apt-get install skopeo)");
+    assert!(skopeo.status.success(), "{skopeo:?}");
+    let raw: Value = serde_json::from_slice(&skopeo.stdout).unwrap();
+    assert_eq!(raw["layers"][0]["digest"], layer_digest.as_str());
+    let skopeo = std::process::Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+        .arg(format!("docker://{reference}"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&skopeo.stdout).trim(), digest);
+
+    // A second push of the same file uploads no blob and makes the same manifest.
+    let uploads = registry.requests("POST", "/v2/wkg/tool/blobs/uploads/");
+    assert_eq!(uploads, 2, "layer and config uploads: {}", registry.log());
+    let again = wkg.run(&["oci", "push", &reference, "wkg.wasm", "--insecure", &host]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(digest_line(&again.stdout), digest);
+    assert_eq!(
+        registry.requests("POST", "/v2/wkg/tool/blobs/uploads/"),
+        uploads
+    );
+    assert_eq!(wkg.files(), ["again.wasm", "wkg.wasm", "wkg_tool.wasm"]);
+}
+
+#[test]
+fn push_records_author_and_annotations() {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    with_component(&wkg, "c.wasm");
+    let host = registry.host();
+    let reference = format!("{host}/a/b:1.0.0");
+    let push = wkg.run(&[
+        "oci",
+        "push",
+        &reference,
+        "c.wasm",
+        "--insecure",
+        &host,
+        "-a",
+        "Jane Doe",
+        "--annotation",
+        "org.example.k=v=w",
+        "--annotation",
+        "x=",
+    ]);
+    assert_eq!(push.code, 0, "{push:?}");
+    let (_, body) = registry.get("/v2/a/b/manifests/1.0.0", MANIFEST_TYPE);
+    let manifest: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(manifest["annotations"]["org.example.k"], "v=w");
+    assert_eq!(manifest["annotations"]["x"], "");
+    let config_digest = manifest["config"]["digest"].as_str().unwrap();
+    let (_, body) = registry.get(&format!("/v2/a/b/blobs/{config_digest}"), "*/*");
+    let config: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(config["author"], "Jane Doe");
+
+    let bad = wkg.run(&[
+        "oci",
+        "push",
+        &reference,
+        "c.wasm",
+        "--annotation",
+        "novalue",
+    ]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(bad.stderr.contains("no `=` found"), "{bad:?}");
+}
+
+#[test]
+fn large_component_goes_up_in_chunks_and_comes_back_identical() {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    let big = padded_component(wkg_host::WKG_WASM, 70 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let host = registry.host();
+    let reference = format!("{host}/big/one:1.0.0");
+    let push = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
+    assert_eq!(push.code, 0, "{push:?}");
+    assert!(
+        registry.requests("PATCH", "/v2/big/one/blobs/uploads/") >= 3,
+        "{}",
+        registry.log()
+    );
+    let pull = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "back.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert!(std::fs::read(wkg.path("back.wasm")).unwrap() == big);
+}
+
+#[test]
+fn basic_auth_with_flags_env_and_docker_config() {
+    let registry = Registry::basic_auth("alice", "s3cret");
+    let wkg = Wkg::new();
+    let bytes = with_component(&wkg, "c.wasm");
+    let host = registry.host();
+    let reference = format!("{host}/private/c:1.0.0");
+
+    let anonymous = wkg.run(&["oci", "push", &reference, "c.wasm", "--insecure", &host]);
+    assert_eq!(anonymous.code, 1, "{anonymous:?}");
+    assert!(
+        anonymous.stderr.contains("requires credentials"),
+        "{anonymous:?}"
+    );
+
+    let wrong = wkg.run(&[
+        "oci",
+        "push",
+        &reference,
+        "c.wasm",
+        "--insecure",
+        &host,
+        "-u",
+        "alice",
+        "-p",
+        "nope",
+    ]);
+    assert_eq!(wrong.code, 1, "{wrong:?}");
+    assert!(
+        wrong.stderr.contains("rejected the credentials of `alice`"),
+        "{wrong:?}"
+    );
+
+    let push = wkg.run(&[
+        "oci",
+        "push",
+        &reference,
+        "c.wasm",
+        "--insecure",
+        &host,
+        "-u",
+        "alice",
+        "-p",
+        "s3cret",
+    ]);
+    assert_eq!(push.code, 0, "{push:?}");
+
+    // -u without -p is a usage error.
+    let half = wkg.run(&["oci", "pull", &reference, "-u", "alice"]);
+    assert_eq!(half.code, 2, "{half:?}");
+
+    let env = Wkg::new()
+        .env("WKG_OCI_USERNAME", "alice")
+        .env("WKG_OCI_PASSWORD", "s3cret");
+    let pull = env.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "x.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert_eq!(std::fs::read(env.path("x.wasm")).unwrap(), bytes);
+
+    // docker config.json `auths`, found through DOCKER_CONFIG.
+    let docker = Wkg::new();
+    let dir = docker.path("dockercfg");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#),
+    )
+    .unwrap();
+    let docker = docker.env("DOCKER_CONFIG", dir.to_str().unwrap());
+    let pull = docker.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "y.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert_eq!(std::fs::read(docker.path("y.wasm")).unwrap(), bytes);
+}
+
+#[test]
+fn bad_input_fails_clearly_and_leaves_nothing_behind() {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    with_component(&wkg, "c.wasm");
+    let host = registry.host();
+    let push = wkg.run(&[
+        "oci",
+        "push",
+        &format!("{host}/ok/c:1.0.0"),
+        "c.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(push.code, 0, "{push:?}");
+
+    let fails = |args: &[&str], code: i32, needle: &str| {
+        let run = wkg.run(args);
+        assert_eq!(run.code, code, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains(needle),
+            "{args:?}: expected {needle:?} in {run:?}"
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {run:?}");
+        assert_eq!(wkg.files(), ["c.wasm"], "{args:?} left files behind");
+    };
+
+    fails(&["oci", "pull", "UPPER/Case:1"], 2, "invalid value");
+    fails(&["oci", "pull", "a/b:"], 2, "invalid value");
+    fails(
+        &[
+            "oci",
+            "pull",
+            &format!("{host}/no/such:1.0.0"),
+            "--insecure",
+            &host,
+        ],
+        1,
+        "not found",
+    );
+    fails(
+        &[
+            "oci",
+            "pull",
+            &format!("{host}/ok/c:9.9.9"),
+            "--insecure",
+            &host,
+        ],
+        1,
+        "manifest `ok/c:9.9.9` not found",
+    );
+    fails(
+        &[
+            "oci",
+            "push",
+            &format!("{host}/ok/c:2"),
+            "missing.wasm",
+            "--insecure",
+            &host,
+        ],
+        1,
+        "missing.wasm",
+    );
+    std::fs::write(wkg.path("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let run = wkg.run(&[
+        "oci",
+        "push",
+        &format!("{host}/ok/c:2"),
+        "core.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("core wasm module"), "{run:?}");
+    std::fs::remove_file(wkg.path("core.wasm")).unwrap();
+
+    let dead = support::free_port();
+    fails(
+        &[
+            "oci",
+            "pull",
+            &format!("127.0.0.1:{dead}/x/y:1"),
+            "--insecure",
+            &format!("127.0.0.1:{dead}"),
+        ],
+        1,
+        "connection refused",
+    );
+
+    let silent = silent_server();
+    let slow = Wkg::new().env("WKG_HTTP_TIMEOUT", "2");
+    let started = std::time::Instant::now();
+    let run = slow.run(&[
+        "oci",
+        "pull",
+        &format!("127.0.0.1:{silent}/x/y:1"),
+        "--insecure",
+        &format!("127.0.0.1:{silent}"),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("timed out"), "{run:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+
+    let broken = status_server(500);
+    fails(
+        &[
+            "oci",
+            "pull",
+            &format!("127.0.0.1:{broken}/x/y:1"),
+            "--insecure",
+            &format!("127.0.0.1:{broken}"),
+        ],
+        1,
+        "500",
+    );
+
+    // https to a plain-http registry fails instead of hanging.
+    fails(
+        &["oci", "pull", &format!("{host}/ok/c:1.0.0")],
+        1,
+        "unable to pull",
+    );
+}
+
+#[test]
+fn corrupted_blob_is_refused_and_nothing_is_written() {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    let bytes = with_component(&wkg, "c.wasm");
+    let host = registry.host();
+    let reference = format!("{host}/ok/c:1.0.0");
+    let push = wkg.run(&["oci", "push", &reference, "c.wasm", "--insecure", &host]);
+    assert_eq!(push.code, 0, "{push:?}");
+
+    let (_, body) = registry.get("/v2/ok/c/manifests/1.0.0", MANIFEST_TYPE);
+    let manifest: Value = serde_json::from_slice(&body).unwrap();
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+    let data = registry.blob_data(layer);
+    let mut corrupted = bytes.clone();
+    let middle = corrupted.len() / 2;
+    corrupted[middle] ^= 0xff;
+    std::fs::write(&data, &corrupted).unwrap();
+
+    let pull = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "out.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 1, "{pull:?}");
+    assert!(
+        pull.stderr.contains("does not match its digest"),
+        "{pull:?}"
+    );
+    assert!(pull.stderr.contains(layer), "{pull:?}");
+    assert_eq!(wkg.files(), ["c.wasm"]);
+}
+
+#[test]
+fn version_help_and_unimplemented_commands() {
+    let wkg = Wkg::new();
+    let version = wkg.run(&["--version"]);
+    assert_eq!(version.code, 0);
+    assert!(version.stdout.starts_with("wkg "), "{version:?}");
+    let help = wkg.run(&["oci", "--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("pull") && help.stdout.contains("push"));
+    let usage = wkg.run(&["nope"]);
+    assert_eq!(usage.code, 2);
+    let later = wkg.run(&["fetch"]);
+    assert_eq!(later.code, 1);
+    assert!(later.stderr.contains("not implemented yet"), "{later:?}");
+}

@@ -1,0 +1,329 @@
+//! Test harness: a real CNCF Distribution registry (`docker-registry`) on
+//! 127.0.0.1 with a free port and temporary storage, the native `wkg`
+//! binary run in a temporary working directory, and small fault servers.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A registry process, stopped by pid when dropped.
+pub struct Registry {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub credentials: Option<(String, String)>,
+}
+
+impl Registry {
+    /// A registry that allows anonymous pull and push.
+    pub fn anonymous() -> Registry {
+        Registry::start(None)
+    }
+
+    /// A registry behind htpasswd Basic auth with one user.
+    pub fn basic_auth(user: &str, password: &str) -> Registry {
+        Registry::start(Some((user.to_owned(), password.to_owned())))
+    }
+
+    fn start(credentials: Option<(String, String)>) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let storage = dir.path().join("storage");
+        std::fs::create_dir_all(&storage).unwrap();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\n\
+             storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
+             http:\n  addr: 127.0.0.1:{port}\n",
+            storage.display()
+        );
+        if let Some((user, password)) = &credentials {
+            let hash = bcrypt::hash(password, 4).unwrap();
+            let htpasswd = dir.path().join("htpasswd");
+            std::fs::write(&htpasswd, format!("{user}:{hash}\n")).unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: wkg-test\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new(registry_binary())
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("starting docker-registry (apt-get install docker-registry)");
+        let registry = Registry {
+            child,
+            port,
+            dir,
+            credentials,
+        };
+        registry.wait_ready();
+        registry
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "registry did not listen on port {} within 20 s: {}",
+            self.port,
+            self.log()
+        );
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The registry's log (access log included).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// How many access-log lines have `method path-prefix`.
+    pub fn requests(&self, method: &str, path_prefix: &str) -> usize {
+        let needle = format!("\"{method} {path_prefix}");
+        self.log().lines().filter(|l| l.contains(&needle)).count()
+    }
+
+    /// The storage directory of a blob's data file.
+    pub fn blob_data(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap();
+        self.dir
+            .path()
+            .join("storage/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// `GET http://<host><path>` with the registry's credentials: (status, body).
+    pub fn get(&self, path: &str, accept: &str) -> (u16, Vec<u8>) {
+        let url = format!("http://{}{path}", self.host());
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut req = agent.get(&url).header("Accept", accept);
+        if let Some((u, p)) = &self.credentials {
+            req = req.header("Authorization", basic(u, p));
+        }
+        let mut res = req.call().expect("GET from the registry");
+        let status = res.status().as_u16();
+        let body = res.body_mut().read_to_vec().unwrap();
+        (status, body)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn basic(user: &str, password: &str) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{user}:{password}").into_bytes();
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    format!("Basic {out}")
+}
+
+fn registry_binary() -> PathBuf {
+    for candidate in ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry"] {
+        if Path::new(candidate).exists() {
+            return candidate.into();
+        }
+    }
+    "docker-registry".into()
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server that accepts connections and never answers; returns its port.
+pub fn silent_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// A server that answers every request with `status` and an empty body.
+pub fn status_server(status: u16) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} Oops\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    port
+}
+
+/// The output of one `wkg` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A working directory and environment for running the native `wkg`.
+pub struct Wkg {
+    pub cwd: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Wkg {
+    /// A fresh working directory; `HOME` points into it, so no user config
+    /// or docker credential leaks in.
+    pub fn new() -> Wkg {
+        let cwd = tempfile::tempdir().unwrap();
+        let home = cwd.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Wkg {
+            env: vec![
+                ("HOME".into(), home.display().to_string()),
+                (
+                    "WKG_HOST_CACHE_DIR".into(),
+                    code_cache().display().to_string(),
+                ),
+            ],
+            cwd,
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Wkg {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.cwd.path().join(name)
+    }
+
+    /// Runs `wkg <args>` in the working directory.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_wkg"))
+            .args(args)
+            .current_dir(self.cwd.path())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .output()
+            .expect("running wkg");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Names of the files in the working directory (temporary files included).
+    pub fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.cwd.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "home")
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// One compiled-code cache for all tests, beside the test binaries.
+fn code_cache() -> PathBuf {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_wkg"));
+    exe.parent().unwrap().join("wkg-test-code-cache")
+}
+
+/// `bytes` with a custom section of `extra` bytes appended: a valid
+/// component of any size.
+pub fn padded_component(bytes: &[u8], extra: usize) -> Vec<u8> {
+    let name = b"wkg-test-padding";
+    let mut payload_len = extra;
+    let mut out = bytes.to_vec();
+    out.push(0);
+    let section_len = leb_len(name.len() as u64) + name.len() + payload_len;
+    push_leb(&mut out, section_len as u64);
+    push_leb(&mut out, name.len() as u64);
+    out.extend_from_slice(name);
+    out.reserve(payload_len);
+    let mut x: u32 = 0x9e37_79b9;
+    while payload_len > 0 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out.push(x as u8);
+        payload_len -= 1;
+    }
+    out
+}
+
+fn leb_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn push_leb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
