@@ -4,6 +4,7 @@
 mod support;
 
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use support::{Registry, Wkg, padded_component, silent_server, status_server};
 
 const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -122,12 +123,22 @@ fn push_then_pull_by_tag_and_by_digest_round_trips() {
     assert!(skopeo.status.success(), "{skopeo:?}");
     let raw: Value = serde_json::from_slice(&skopeo.stdout).unwrap();
     assert_eq!(raw["layers"][0]["digest"], layer_digest.as_str());
+    let hex: String = Sha256::digest(&skopeo.stdout)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(format!("sha256:{hex}"), digest);
+    let copy = wkg.path("skopeo-copy");
     let skopeo = std::process::Command::new("skopeo")
-        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+        .args(["copy", "--src-tls-verify=false"])
         .arg(format!("docker://{reference}"))
+        .arg(format!("dir:{}", copy.display()))
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&skopeo.stdout).trim(), digest);
+    assert!(skopeo.status.success(), "{skopeo:?}");
+    let layer_file = copy.join(layer_digest.strip_prefix("sha256:").unwrap());
+    assert_eq!(std::fs::read(layer_file).unwrap(), bytes);
+    std::fs::remove_dir_all(&copy).unwrap();
 
     // A second push of the same file uploads no blob and makes the same manifest.
     let uploads = registry.requests("POST", "/v2/wkg/tool/blobs/uploads/");

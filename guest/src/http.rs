@@ -51,7 +51,7 @@ pub struct FileSlice {
 
 impl Body {
     /// Length in bytes, for `Content-Length`.
-    pub fn len(&self) -> u64 {
+    pub fn content_length(&self) -> u64 {
         match self {
             Body::Empty => 0,
             Body::Bytes(b) => b.len() as u64,
@@ -251,7 +251,10 @@ fn outgoing_request(
         .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
         .collect();
     if !matches!(body, Body::Empty) || matches!(*method, Method::PUT | Method::POST) {
-        list.push(("content-length".into(), body.len().to_string().into_bytes()));
+        list.push((
+            "content-length".into(),
+            body.content_length().to_string().into_bytes(),
+        ));
     }
     let fields =
         Fields::from_list(&list).map_err(|e| HttpError::InvalidHeader(format!("{e:?}")))?;

@@ -9,7 +9,7 @@
 //! Layers, one module each:
 //!
 //! * [`digest`]: content digests and streaming verification.
-//! * [`reference`]: `[registry/]repository[:tag][@digest]` references.
+//! * [`reference`](mod@reference): `[registry/]repository[:tag][@digest]` references.
 //! * [`manifest`]: image manifests and the wasm artifact config.
 //! * [`auth`]: challenges, token requests, Basic credentials, Docker
 //!   `config.json`.
