@@ -489,3 +489,94 @@ fn version_help_and_unimplemented_commands() {
     assert_eq!(later.code, 1);
     assert!(later.stderr.contains("not implemented yet"), "{later:?}");
 }
+
+#[test]
+fn bearer_token_is_fetched_once_per_scope_and_refused_chunks_fall_back() {
+    let fake = support::fake::Fake::start();
+    let wkg = Wkg::new();
+    let big = padded_component(wkg_host::WKG_WASM, 40 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let host = fake.host();
+    let reference = format!("{host}/x/y:1.0.0");
+
+    let push = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
+    assert_eq!(push.code, 0, "{push:?}");
+    {
+        let st = fake.state.lock().unwrap();
+        assert_eq!(st.token_requests, ["repository:x/y:pull,push"]);
+        // The first chunk was refused; the blob went up again in one PUT.
+        let patch = st
+            .requests
+            .iter()
+            .position(|r| r.starts_with("PATCH /v2/x/y/blobs/uploads/s0"));
+        let put = st
+            .requests
+            .iter()
+            .position(|r| r == "PUT /v2/x/y/blobs/uploads/s1");
+        assert!(patch.is_some() && put > patch, "{:?}", st.requests);
+    }
+
+    let pull = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "back.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert!(std::fs::read(wkg.path("back.wasm")).unwrap() == big);
+    let st = fake.state.lock().unwrap();
+    assert_eq!(
+        st.token_requests,
+        ["repository:x/y:pull,push", "repository:x/y:pull"]
+    );
+}
+
+#[test]
+fn registry_serving_wrong_bytes_is_refused() {
+    let fake = support::fake::Fake::start();
+    let wkg = Wkg::new();
+    let bytes = with_component(&wkg, "c.wasm");
+    let host = fake.host();
+    let reference = format!("{host}/x/y:1.0.0");
+    let push = wkg.run(&["oci", "push", &reference, "c.wasm", "--insecure", &host]);
+    assert_eq!(push.code, 0, "{push:?}");
+
+    let mut lie = bytes.clone();
+    lie[10] ^= 1;
+    fake.state.lock().unwrap().lie_about_blobs = Some(lie);
+    let pull = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "out.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 1, "{pull:?}");
+    assert!(
+        pull.stderr.contains("does not match its digest"),
+        "{pull:?}"
+    );
+    assert_eq!(wkg.files(), ["c.wasm"]);
+
+    // Too many bytes is refused as it streams.
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(b"extra");
+    fake.state.lock().unwrap().lie_about_blobs = Some(longer);
+    let pull = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "out.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 1, "{pull:?}");
+    assert!(pull.stderr.contains("more than"), "{pull:?}");
+    assert_eq!(wkg.files(), ["c.wasm"]);
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""OCI pull and push of a 100 MiB component, and `wkg --version`, side by side.
+
+Clients, in one run against one local CNCF Distribution registry:
+  ours      the native `wkg` (wasmtime host with wkg.wasm inside)
+  wasmtime  `wasmtime run -S http --dir . wkg.wasm ...`
+  wkg       the native wkg 0.16.1 (`cargo install --locked wkg`)
+  skopeo    `skopeo copy` between an OCI `dir:` layout and the registry
+
+Each measurement is the median of --runs runs; peak RSS is the largest
+resident set of the client process (wait4's ru_maxrss). Every push goes to
+a fresh repository, so every push really uploads the blob.
+
+Usage: benches/oci.py --ours target/release/wkg --wasm wkg.wasm
+       [--wkg PATH] [--wasmtime PATH] [--size-mib 100] [--runs 3]
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+MIB = 1024 * 1024
+
+
+def leb(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def padded_component(base, size):
+    """`base` plus a custom section, `size` bytes in all: a valid component."""
+    with open(base, "rb") as f:
+        head = f.read()
+    name = b"bench-padding"
+    body = leb(len(name)) + name
+    payload = size - len(head) - 1 - 5 - len(body)
+    section = bytes([0]) + leb(len(body) + payload) + body
+    payload = size - len(head) - len(section)
+    section = bytes([0]) + leb(len(body) + payload) + body
+    return head, section, payload
+
+
+def run(cmd, cwd, env=None):
+    """Runs cmd; returns (seconds, peak RSS in MiB)."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"failed ({code}): {' '.join(cmd)}\n{err}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def median(samples):
+    return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ours", required=True)
+    ap.add_argument("--wasm", required=True)
+    ap.add_argument("--wkg")
+    ap.add_argument("--wasmtime")
+    ap.add_argument("--size-mib", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--version-runs", type=int, default=30)
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="wkg-bench-")
+    port = free_port()
+    host = f"127.0.0.1:{port}"
+    registry = start_registry(work, port)
+    try:
+        os.makedirs(os.path.join(work, "home"), exist_ok=True)
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.path.join(work, "home"),
+            "WKG_HOST_CACHE_DIR": os.path.join(work, "code-cache"),
+        }
+        shutil.copy(args.wasm, os.path.join(work, "wkg.wasm"))
+        head, section, payload = padded_component(args.wasm, args.size_mib * MIB)
+        big = os.path.join(work, "big.wasm")
+        with open(big, "wb") as f:
+            f.write(head + section)
+            chunk = os.urandom(MIB)
+            left = payload
+            while left:
+                n = min(left, len(chunk))
+                f.write(chunk[:n])
+                left -= n
+        size = os.path.getsize(big)
+
+        clients = {"ours": [args.ours]}
+        if args.wasmtime:
+            clients["wasmtime"] = [args.wasmtime, "run", "-S", "http", "--dir", ".", "wkg.wasm"]
+        if args.wkg:
+            clients["wkg"] = [args.wkg]
+        # Warm the compiled-code caches (ours and wasmtime's).
+        for name, cmd in clients.items():
+            run(cmd + ["--version"], work, env)
+
+        rows = []
+        seq = 0
+        for name, cmd in clients.items():
+            ins = ["--insecure", host]
+            pushes, pulls = [], []
+            for _ in range(args.runs):
+                seq += 1
+                ref = f"{host}/bench/{name}-{seq}:1.0.0"
+                pushes.append(run(cmd + ["oci", "push", ref, "big.wasm"] + ins, work, env))
+                pulls.append(run(cmd + ["oci", "pull", ref, "-o", "out.wasm"] + ins, work, env))
+                assert os.path.getsize(os.path.join(work, "out.wasm")) == size
+                os.remove(os.path.join(work, "out.wasm"))
+            rows.append((name, median(pushes), median(pulls)))
+
+        # skopeo: registry → dir: (pull), dir: → a fresh repository (push).
+        src = f"docker://{host}/bench/ours-1:1.0.0"
+        pushes, pulls = [], []
+        for i in range(args.runs):
+            layout = os.path.join(work, f"layout-{i}")
+            pulls.append(run(["skopeo", "copy", "-q", "--src-tls-verify=false", src, f"dir:{layout}"], work, env))
+            dest = f"docker://{host}/bench/skopeo-{i}:1.0.0"
+            pushes.append(run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"dir:{layout}", dest], work, env))
+            shutil.rmtree(layout)
+        rows.append(("skopeo", median(pushes), median(pulls)))
+
+        versions = []
+        for name, cmd in clients.items():
+            samples = [run(cmd + ["--version"], work, env) for _ in range(args.version_runs)]
+            versions.append((name, median(samples)))
+    finally:
+        registry.kill()
+        registry.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+    mb = size / 1e6
+    base = {name: (push, pull) for name, push, pull in rows}
+    print(f"\n{args.size_mib} MiB component, median of {args.runs} runs, one registry on 127.0.0.1\n")
+    print("| client | push s | push MB/s | push peak RSS MiB | pull s | pull MB/s | pull peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|")
+    for name, (push_t, push_rss), (pull_t, pull_rss) in rows:
+        print(f"| {name} | {push_t:.2f} | {mb / push_t:.0f} | {push_rss:.0f} | {pull_t:.2f} | {mb / pull_t:.0f} | {pull_rss:.0f} |")
+    if "wkg" in base:
+        wkg_push, wkg_pull = base["wkg"][0][0], base["wkg"][1][0]
+        sk_push = base["skopeo"][0][0]
+        for name in ("ours", "wasmtime"):
+            if name in base:
+                push_t, pull_t = base[name][0][0], base[name][1][0]
+                print(f"\n{name}: pull throughput {wkg_pull / pull_t:.2f}x wkg's; "
+                      f"push throughput {wkg_push / push_t:.2f}x wkg's, {sk_push / push_t:.2f}x skopeo's")
+    print(f"\n`--version`, median of {args.version_runs} runs (compiled code cached)\n")
+    print("| client | ms | peak RSS MiB |")
+    print("|---|---|---|")
+    for name, (t, rss) in versions:
+        print(f"| {name} | {t * 1000:.1f} | {rss:.0f} |")
+    vmap = {n: t for n, (t, _) in versions}
+    if "wkg" in vmap:
+        for name in ("ours", "wasmtime"):
+            if name in vmap:
+                print(f"\n{name} `--version`: {vmap[name] / vmap['wkg']:.2f}x wkg's time")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_registry(work, port):
+    storage = os.path.join(work, "storage")
+    os.makedirs(storage)
+    config = os.path.join(work, "registry.yml")
+    with open(config, "w") as f:
+        f.write(f"version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+                f"storage:\n  filesystem:\n    rootdirectory: {storage}\n"
+                f"http:\n  addr: 127.0.0.1:{port}\n")
+    log = open(os.path.join(work, "registry.log"), "w")
+    p = subprocess.Popen(["docker-registry", "serve", config], stdout=log, stderr=log)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    p.kill()
+    sys.exit("registry did not start")
+
+
+if __name__ == "__main__":
+    main()
