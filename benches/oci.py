@@ -8,14 +8,17 @@ Clients, in one run against one local CNCF Distribution registry:
   skopeo    `skopeo copy` between an OCI `dir:` layout and the registry
 
 Each measurement is the median of --runs runs; peak RSS is the largest
-resident set of the client process (wait4's ru_maxrss). Every push goes to
-a fresh repository, so every push really uploads the blob.
+resident set of the client process (wait4's ru_maxrss). Every push is of a
+component no registry has seen (fresh random padding), so every push
+really uploads it; every pull downloads what was just pushed.
 
 Usage: benches/oci.py --ours target/release/wkg --wasm wkg.wasm
        [--wkg PATH] [--wasmtime PATH] [--size-mib 100] [--runs 3]
 """
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import socket
@@ -81,6 +84,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--version-runs", type=int, default=30)
     args = ap.parse_args()
+    for attr in ("ours", "wasm", "wkg", "wasmtime"):
+        if getattr(args, attr):
+            setattr(args, attr, os.path.abspath(getattr(args, attr)))
 
     work = tempfile.mkdtemp(prefix="wkg-bench-")
     port = free_port()
@@ -96,15 +102,17 @@ def main():
         shutil.copy(args.wasm, os.path.join(work, "wkg.wasm"))
         head, section, payload = padded_component(args.wasm, args.size_mib * MIB)
         big = os.path.join(work, "big.wasm")
-        with open(big, "wb") as f:
-            f.write(head + section)
-            chunk = os.urandom(MIB)
-            left = payload
-            while left:
-                n = min(left, len(chunk))
-                f.write(chunk[:n])
-                left -= n
-        size = os.path.getsize(big)
+
+        def fresh_component():
+            """A component no registry has seen: new random padding."""
+            with open(big, "wb") as f:
+                f.write(head + section)
+                left = payload
+                while left:
+                    n = min(left, 4 * MIB)
+                    f.write(os.urandom(n))
+                    left -= n
+            return os.path.getsize(big)
 
         clients = {"ours": [args.ours]}
         if args.wasmtime:
@@ -117,28 +125,28 @@ def main():
 
         rows = []
         seq = 0
-        for name, cmd in clients.items():
-            ins = ["--insecure", host]
+        ins = ["--insecure", host]
+        for name, cmd in list(clients.items()) + [("skopeo", None)]:
             pushes, pulls = [], []
             for _ in range(args.runs):
                 seq += 1
+                size = fresh_component()
                 ref = f"{host}/bench/{name}-{seq}:1.0.0"
+                if cmd is None:
+                    layout = oci_dir_layout(work, big, seq)
+                    pushes.append(run(["skopeo", "copy", "-q", "--dest-tls-verify=false",
+                                       f"dir:{layout}", f"docker://{ref}"], work, env))
+                    out = os.path.join(work, f"pulled-{seq}")
+                    pulls.append(run(["skopeo", "copy", "-q", "--src-tls-verify=false",
+                                      f"docker://{ref}", f"dir:{out}"], work, env))
+                    shutil.rmtree(layout)
+                    shutil.rmtree(out)
+                    continue
                 pushes.append(run(cmd + ["oci", "push", ref, "big.wasm"] + ins, work, env))
                 pulls.append(run(cmd + ["oci", "pull", ref, "-o", "out.wasm"] + ins, work, env))
                 assert os.path.getsize(os.path.join(work, "out.wasm")) == size
                 os.remove(os.path.join(work, "out.wasm"))
             rows.append((name, median(pushes), median(pulls)))
-
-        # skopeo: registry → dir: (pull), dir: → a fresh repository (push).
-        src = f"docker://{host}/bench/ours-1:1.0.0"
-        pushes, pulls = [], []
-        for i in range(args.runs):
-            layout = os.path.join(work, f"layout-{i}")
-            pulls.append(run(["skopeo", "copy", "-q", "--src-tls-verify=false", src, f"dir:{layout}"], work, env))
-            dest = f"docker://{host}/bench/skopeo-{i}:1.0.0"
-            pushes.append(run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"dir:{layout}", dest], work, env))
-            shutil.rmtree(layout)
-        rows.append(("skopeo", median(pushes), median(pulls)))
 
         versions = []
         for name, cmd in clients.items():
@@ -174,6 +182,36 @@ def main():
         for name in ("ours", "wasmtime"):
             if name in vmap:
                 print(f"\n{name} `--version`: {vmap[name] / vmap['wkg']:.2f}x wkg's time")
+
+
+def oci_dir_layout(work, component, seq):
+    """A skopeo `dir:` layout holding `component` as a wasm OCI artifact."""
+    layout = os.path.join(work, f"layout-{seq}")
+    os.makedirs(layout)
+    h = hashlib.sha256()
+    with open(component, "rb") as f:
+        for block in iter(lambda: f.read(4 * MIB), b""):
+            h.update(block)
+    layer_hex = h.hexdigest()
+    os.link(component, os.path.join(layout, layer_hex))
+    config = json.dumps({"architecture": "wasm", "os": "wasip2",
+                         "layerDigests": [f"sha256:{layer_hex}"]}).encode()
+    config_hex = hashlib.sha256(config).hexdigest()
+    with open(os.path.join(layout, config_hex), "wb") as f:
+        f.write(config)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.wasm.config.v0+json",
+                   "digest": f"sha256:{config_hex}", "size": len(config)},
+        "layers": [{"mediaType": "application/wasm", "digest": f"sha256:{layer_hex}",
+                    "size": os.path.getsize(component)}],
+    }
+    with open(os.path.join(layout, "manifest.json"), "w") as f:
+        json.dump(manifest, f)
+    with open(os.path.join(layout, "version"), "w") as f:
+        f.write("Directory Transport Version: 1.1\n")
+    return layout
 
 
 def free_port():

@@ -19,10 +19,11 @@ use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
     self as wasi, ErrorCode, Fields, OutgoingBody, OutgoingRequest, RequestOptions,
 };
-use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+use wasip2::io::streams::{InputStream, StreamError};
 use wkg_core::urls::redact;
 use wstd::runtime::AsyncPollable;
 
+use crate::io::Output;
 use crate::progress::Progress;
 
 /// Largest slice read from an incoming body or a file at once, in bytes.
@@ -283,13 +284,13 @@ enum WriteError {
 
 async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
     let stream = ob.write().map_err(|()| WriteError::Stream)?;
-    let out = Output {
-        pollable: AsyncPollable::new(stream.subscribe()),
-        stream,
-    };
+    let out = Output::new(stream);
     match body {
         Body::Empty => {}
-        Body::Bytes(bytes) => out.write_all(&bytes).await?,
+        Body::Bytes(bytes) => out
+            .write_all(&bytes)
+            .await
+            .map_err(|_| WriteError::Stream)?,
         Body::File(slice) => {
             let path = slice.path.display().to_string();
             let io = |e| WriteError::File(path.clone(), e);
@@ -306,7 +307,9 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
                         "the file became shorter while it was uploaded",
                     )));
                 }
-                out.write_all(&buf[..n]).await?;
+                out.write_all(&buf[..n])
+                    .await
+                    .map_err(|_| WriteError::Stream)?;
                 left -= n as u64;
                 if let Some(p) = &slice.progress {
                     p.advance(n as u64);
@@ -314,44 +317,7 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
             }
         }
     }
-    out.flush().await
-}
-
-/// An output stream and its readiness pollable (dropped first).
-struct Output {
-    pollable: AsyncPollable,
-    stream: OutputStream,
-}
-
-impl Output {
-    async fn write_all(&self, mut bytes: &[u8]) -> Result<(), WriteError> {
-        while !bytes.is_empty() {
-            let ready = self.stream.check_write().map_err(|_| WriteError::Stream)?;
-            if ready == 0 {
-                self.pollable.wait_for().await;
-                continue;
-            }
-            let n = usize::try_from(ready)
-                .unwrap_or(usize::MAX)
-                .min(bytes.len());
-            self.stream
-                .write(&bytes[..n])
-                .map_err(|_| WriteError::Stream)?;
-            bytes = &bytes[n..];
-        }
-        Ok(())
-    }
-
-    async fn flush(&self) -> Result<(), WriteError> {
-        self.stream.flush().map_err(|_| WriteError::Stream)?;
-        loop {
-            match self.stream.check_write() {
-                Ok(0) => self.pollable.wait_for().await,
-                Ok(_) => return Ok(()),
-                Err(_) => return Err(WriteError::Stream),
-            }
-        }
-    }
+    out.flush().await.map_err(|_| WriteError::Stream)
 }
 
 /// The streamed body of a response.

@@ -8,5 +8,6 @@ pub mod cli;
 pub mod commands;
 pub mod component;
 pub mod http;
+pub mod io;
 pub mod oci;
 pub mod progress;

@@ -169,12 +169,8 @@ impl Client {
         verifier
             .verify(&blob.digest, Some(blob.size))
             .map_err(|source| Error::Verify { what, source })?;
-        let file = out
-            .into_inner()
+        out.into_inner()
             .map_err(|e| Error::io("writing", temp.path(), e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| Error::io("writing", temp.path(), e))?;
-        drop(file);
         temp.persist(dest)
     }
 
