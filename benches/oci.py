@@ -57,17 +57,29 @@ def padded_component(base, size):
 
 
 def run(cmd, cwd, env=None):
-    """Runs cmd; returns (seconds, peak RSS in MiB)."""
+    """Runs cmd under GNU time; returns (seconds, peak RSS in MiB)."""
+    rss_file = os.path.join(cwd, ".rss")
     start = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
+    p = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", rss_file] + cmd, cwd=cwd, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"failed ({code}): {' '.join(cmd)}\n{err}")
-    return elapsed, usage.ru_maxrss / 1024
+    if p.returncode != 0:
+        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr.decode(errors='replace')}")
+    with open(rss_file) as f:
+        rss_kib = int(f.read().split()[-1])
+    return elapsed, rss_kib / 1024
+
+
+def startup(cmd, cwd, env, runs):
+    """Median wall time of `cmd`, spawned directly (no wrapper process)."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        pid = os.posix_spawn(cmd[0], cmd, env, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)])
+        os.waitpid(pid, 0)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
 
 
 def median(samples):
@@ -149,9 +161,14 @@ def main():
             rows.append((name, median(pushes), median(pulls)))
 
         versions = []
+        # Interleaved rounds, so drifting machine load hits every client alike.
+        rounds = {name: [] for name in clients}
+        for _ in range(5):
+            for name, cmd in clients.items():
+                rounds[name].append(startup(cmd + ["--version"], work, env, args.version_runs // 5))
         for name, cmd in clients.items():
-            samples = [run(cmd + ["--version"], work, env) for _ in range(args.version_runs)]
-            versions.append((name, median(samples)))
+            rss = run(cmd + ["--version"], work, env)[1]
+            versions.append((name, (statistics.median(rounds[name]), rss)))
     finally:
         registry.kill()
         registry.wait()

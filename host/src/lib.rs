@@ -187,7 +187,11 @@ impl Wkg {
     }
 
     fn build(bytes: &[u8], key: &str, cache: CodeCache) -> Result<Wkg> {
-        let engine = Engine::new(&Config::new())?;
+        let mut config = Config::new();
+        // Loading cached code registers no unwind tables with the system
+        // unwinder (wasmtime's own backtraces do not need them): faster starts.
+        config.native_unwind_info(false);
+        let engine = Engine::new(&config)?;
         let component = load(&engine, bytes, key, cache.dir().as_deref())?;
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -288,6 +292,7 @@ fn load(engine: &Engine, bytes: &[u8], key: &str, cache: Option<&Path>) -> Resul
         .map_err(|e| anyhow!("compiling wkg.wasm: {e:?}"))?;
     // A cache that cannot be written only costs the next start its speed.
     if fs::create_dir_all(dir).is_ok() {
+        prune(dir);
         let temp = dir.join(format!(".{}.tmp", std::process::id()));
         if fs::write(&temp, &code).is_ok() && fs::rename(&temp, &file).is_err() {
             let _ = fs::remove_file(&temp);
@@ -298,6 +303,21 @@ fn load(engine: &Engine, bytes: &[u8], key: &str, cache: Option<&Path>) -> Resul
     // just above.
     let component = unsafe { Component::deserialize(engine, &code) }?;
     Ok(component)
+}
+
+/// Removes the code of other builds: the cache holds one entry, the one
+/// about to be written.
+fn prune(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("wkg-") && name.ends_with(".cwasm") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[allow(unsafe_code)]

@@ -45,6 +45,8 @@ fn run() -> anyhow::Result<i32> {
     let args: Vec<String> = std::env::args().collect();
     let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| forwarded(k)).collect();
     let preopens = preopens(&args, &env)?;
+    // The component runs on this thread; the workers drive the network
+    // meanwhile, so hashing in the component overlaps with transfers.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
