@@ -73,6 +73,7 @@ def run(cmd, cwd, env=None):
 def startup(cmd, cwd, env, runs):
     """Median wall time of `cmd`, spawned directly (no wrapper process)."""
     samples = []
+    os.chdir(cwd)
     for _ in range(runs):
         start = time.perf_counter()
         pid = os.posix_spawn(cmd[0], cmd, env, file_actions=[

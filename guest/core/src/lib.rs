@@ -1,13 +1,21 @@
-//! Sans-I/O core of a `wkg`-compatible OCI distribution client.
+//! Sans-I/O core of a `wkg`-compatible package tool and OCI distribution
+//! client.
 //!
 //! Everything here is pure: parsing, validation, serialization and URL
-//! building for the OCI distribution API and the wasm OCI artifact layout.
+//! building for package names, `config.toml`, registry metadata, the OCI
+//! distribution API and the wasm OCI artifact layout.
 //! No files, network, environment or clock are touched, so the crate
 //! builds for native targets and `wasm32-wasip2` alike; the caller
 //! performs the HTTP requests and feeds the responses back in.
 //!
 //! Layers, one module each:
 //!
+//! * [`package`]: labels, `ns:name` package refs, `ns:name@version` specs
+//!   and registry names.
+//! * [`config`]: `config.toml` parsing, writing and merging, registry
+//!   resolution, config and cache paths.
+//! * [`metadata`]: the well-known `registry.json` and package → OCI
+//!   repository mapping.
 //! * [`digest`]: content digests and streaming verification.
 //! * [`reference`](mod@reference): `[registry/]repository[:tag][@digest]` references.
 //! * [`manifest`]: image manifests and the wasm artifact config.
@@ -36,10 +44,13 @@
 //! ```
 
 pub mod auth;
+pub mod config;
 pub mod digest;
 pub mod error;
 mod json;
 pub mod manifest;
+pub mod metadata;
+pub mod package;
 pub mod reference;
 pub mod tags;
 pub mod urls;
