@@ -72,8 +72,8 @@ pub struct Common {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// The default registry domain to use. Overrides configuration file(s)
-    #[arg(long)]
-    pub default_registry: Option<String>,
+    #[arg(long, value_parser = commands::config::parse_registry)]
+    pub default_registry: Option<wkg_core::package::Registry>,
     /// Opens the global configuration file in an editor defined in the `$EDITOR` environment
     /// variable
     #[arg(short, long)]
@@ -225,7 +225,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Oci(OciCommand::Pull(args)) => commands::oci::pull(args).await,
         Command::Oci(OciCommand::Push(args)) => commands::oci::push(args).await,
-        Command::Config(_) => not_implemented("config"),
+        Command::Config(args) => commands::config::run(args),
         Command::Get(_) => not_implemented("get"),
         Command::Publish(_) => not_implemented("publish"),
         Command::Build(_) => not_implemented("build"),

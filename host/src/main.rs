@@ -43,7 +43,18 @@ fn main() {
 
 fn run() -> anyhow::Result<i32> {
     let args: Vec<String> = std::env::args().collect();
-    let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| forwarded(k)).collect();
+    let mut env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| forwarded(k)).collect();
+    let config = ConfigCommand::parse(&args);
+    if config.writes {
+        // The component may create the config file, but only inside a
+        // directory it was given: make sure the global one exists.
+        if let Some(dir) = config.path(&env).as_deref().and_then(Path::parent) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+    }
+    if config.edit {
+        env.push(("WKG_HOST_LAUNCHES_EDITOR".into(), "1".into()));
+    }
     let preopens = preopens(&args, &env)?;
     // The component runs on this thread; the workers drive the network
     // meanwhile, so hashing in the component overlaps with transfers.
@@ -51,7 +62,7 @@ fn run() -> anyhow::Result<i32> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let code = runtime.block_on(async {
         let wkg = match std::env::var_os("WKG_COMPONENT") {
             Some(path) => {
                 let bytes = std::fs::read(&path).map_err(|e| {
@@ -65,13 +76,88 @@ fn run() -> anyhow::Result<i32> {
             None => Wkg::new(CodeCache::Default)?,
         };
         wkg.run(Invocation {
-            args,
-            env,
+            args: args.clone(),
+            env: env.clone(),
             preopens,
             ..Default::default()
         })
         .await
-    })
+    })?;
+    if code == 0 && config.edit {
+        launch_editor(&config, &env)?;
+    }
+    Ok(code)
+}
+
+/// What the host must do around a `wkg config` command, read from the
+/// arguments (the component parses them for real).
+#[derive(Debug, Default)]
+struct ConfigCommand {
+    /// `--edit`: the host starts `$EDITOR` after the component seeded the file.
+    edit: bool,
+    /// `--edit` or `--default-registry`: the file may be created.
+    writes: bool,
+    /// `--config <path>`.
+    config: Option<PathBuf>,
+}
+
+impl ConfigCommand {
+    fn parse(args: &[String]) -> ConfigCommand {
+        let mut rest = args.iter().skip(1);
+        let mut is_config = false;
+        while let Some(arg) = rest.next() {
+            if arg == "--color" {
+                rest.next();
+            } else if !arg.starts_with('-') {
+                is_config = arg == "config";
+                break;
+            }
+        }
+        let mut command = ConfigCommand::default();
+        if !is_config {
+            return command;
+        }
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "-e" | "--edit" => command.edit = true,
+                "--default-registry" => command.writes = true,
+                "--config" => command.config = rest.next().map(PathBuf::from),
+                a if a.starts_with("--default-registry=") => command.writes = true,
+                a if a.starts_with("--config=") => {
+                    command.config = Some(PathBuf::from(&a["--config=".len()..]));
+                }
+                _ => {}
+            }
+        }
+        command.writes |= command.edit;
+        command
+    }
+
+    /// The file the command edits, found as the component finds it.
+    fn path(&self, env: &[(String, String)]) -> Option<PathBuf> {
+        let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if let Some(path) = &self.config {
+            return Some(path.clone());
+        }
+        if let Some(file) = var("WKG_CONFIG_FILE").filter(|f| !f.is_empty()) {
+            return Some(PathBuf::from(file));
+        }
+        wkg_core::config::global_config_path(var("XDG_CONFIG_HOME"), var("HOME")).map(PathBuf::from)
+    }
+}
+
+/// Starts `$EDITOR <config file>` and waits; its exit status is ignored, as
+/// in wkg.
+fn launch_editor(config: &ConfigCommand, env: &[(String, String)]) -> anyhow::Result<()> {
+    let editor = std::env::var_os("EDITOR").filter(|e| !e.is_empty());
+    let (Some(editor), Some(path)) = (editor, config.path(env)) else {
+        return Ok(());
+    };
+    std::process::Command::new(&editor)
+        .arg(&path)
+        .status()
+        .map_err(|e| anyhow::anyhow!("starting `$EDITOR` ({}): {e}", editor.to_string_lossy()))?;
+    Ok(())
 }
 
 /// The directories to preopen, keyed by the path the component sees.

@@ -1,0 +1,119 @@
+//! `wkg config`: show the default registry, set it, or open the file in an
+//! editor (wkg-behaviour §1.3).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use wkg_core::config::{Config, global_config_path};
+use wkg_core::package::Registry;
+
+use crate::cli::{Common, ConfigArgs};
+
+/// Set by the native host when it will start `$EDITOR` on the config file
+/// after the component exits 0: a component cannot start a process.
+pub const HOST_EDITOR_VAR: &str = "WKG_HOST_LAUNCHES_EDITOR";
+
+/// The config file a command uses: `--config` / `WKG_CONFIG_FILE`, else the
+/// global `config.toml`.
+///
+/// # Errors
+/// Neither given and neither `XDG_CONFIG_HOME` nor `HOME` set.
+pub fn config_path(common: &Common) -> anyhow::Result<PathBuf> {
+    if let Some(path) = &common.config {
+        return Ok(path.clone());
+    }
+    let xdg = std::env::var("XDG_CONFIG_HOME").ok();
+    let home = std::env::var("HOME").ok();
+    global_config_path(xdg.as_deref(), home.as_deref())
+        .map(PathBuf::from)
+        .context(
+            "cannot locate the global config file: set HOME or XDG_CONFIG_HOME, or pass --config",
+        )
+}
+
+/// Reads and parses `path`; `None` when it does not exist.
+///
+/// # Errors
+/// An unreadable file, or one that does not parse (with file, line and
+/// column).
+pub fn read_config(path: &Path) -> anyhow::Result<Option<Config>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(e).with_context(|| format!("reading config file `{}`", path.display()));
+        }
+    };
+    let config = Config::from_toml(&text, &path.display().to_string())
+        .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
+    Ok(Some(config))
+}
+
+/// Writes `config` to `path` through a temporary file and a rename, so a
+/// failure never leaves a half-written config; creates the directory.
+fn write_config(path: &Path, config: &Config) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if parent.exists() && !parent.is_dir() {
+            bail!("parent directory `{}` is not a directory", parent.display());
+        }
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating directory `{}`", parent.display()))?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config.toml".into());
+    let temp = path.with_file_name(format!(
+        ".{name}.{:016x}.tmp",
+        wasip2::random::random::get_random_u64()
+    ));
+    let written =
+        std::fs::write(&temp, config.to_toml()).and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.with_context(|| format!("writing config file `{}`", path.display()))
+}
+
+pub fn run(args: ConfigArgs) -> anyhow::Result<()> {
+    let path = config_path(&args.common)?;
+    if args.edit {
+        return edit(&path);
+    }
+    let mut config = read_config(&path)?;
+    if let Some(registry) = args.default_registry {
+        let mut updated = config.unwrap_or_default();
+        updated.set_default_registry(Some(registry));
+        write_config(&path, &updated)?;
+        eprintln!("Updated config file: {}", path.display());
+        config = Some(updated);
+    }
+    match config.as_ref().and_then(Config::default_registry) {
+        Some(registry) => eprintln!("Default registry: {registry}"),
+        None => eprintln!("warning: Default registry is not set"),
+    }
+    Ok(())
+}
+
+/// `--edit`: seeds a missing file with the empty config, then the editor.
+fn edit(path: &Path) -> anyhow::Result<()> {
+    if std::env::var_os("EDITOR").is_none_or(|e| e.is_empty()) {
+        bail!("failed to read `$EDITOR` environment variable");
+    }
+    if !path.exists() {
+        write_config(path, &Config::default())?;
+    }
+    if std::env::var_os(HOST_EDITOR_VAR).is_none() {
+        eprintln!("Config file: {}", path.display());
+        eprintln!(
+            "   help: a component cannot start `$EDITOR`; open that file in your editor, \
+             or run the native `wkg`, which does"
+        );
+    }
+    Ok(())
+}
+
+/// Parses `--default-registry`: a `host[:port]`.
+pub fn parse_registry(s: &str) -> Result<Registry, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
