@@ -580,3 +580,37 @@ fn registry_serving_wrong_bytes_is_refused() {
     assert!(pull.stderr.contains("more than"), "{pull:?}");
     assert_eq!(wkg.files(), ["c.wasm"]);
 }
+
+#[test]
+fn blob_redirects_are_followed_without_credentials() {
+    let fake = support::fake::Fake::start();
+    let cdn = support::fake::Fake::start();
+    let wkg = Wkg::new();
+    let bytes = with_component(&wkg, "c.wasm");
+    let host = fake.host();
+    let reference = format!("{host}/x/y:1.0.0");
+    let push = wkg.run(&["oci", "push", &reference, "c.wasm", "--insecure", &host]);
+    assert_eq!(push.code, 0, "{push:?}");
+
+    // The CDN is another host (port): it holds the same blobs.
+    let blobs = fake.state.lock().unwrap().blobs.clone();
+    cdn.state.lock().unwrap().blobs = blobs;
+    fake.state.lock().unwrap().redirect_blobs_to = Some(format!("http://{}/cdn", cdn.host()));
+    let insecure = format!("{host},{}", cdn.host());
+    let pull = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "out.wasm",
+        "--insecure",
+        &insecure,
+    ]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert_eq!(std::fs::read(wkg.path("out.wasm")).unwrap(), bytes);
+    let seen = cdn.state.lock().unwrap().requests.clone();
+    assert!(
+        seen.contains(&"CDN authorization=false".to_owned()),
+        "{seen:?}"
+    );
+}

@@ -20,6 +20,9 @@ pub struct State {
     pub manifests: HashMap<String, Vec<u8>>,
     /// Serve these bytes for every blob GET instead of the real ones.
     pub lie_about_blobs: Option<Vec<u8>>,
+    /// Answer blob GETs with a 307 to this URL prefix (`<prefix>/<digest>`),
+    /// as registries that serve blobs from a CDN do.
+    pub redirect_blobs_to: Option<String>,
     /// Token requests seen, as `scope` values.
     pub token_requests: Vec<String>,
     /// Requests seen, as `METHOD path`.
@@ -105,6 +108,20 @@ fn handle(stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Result
         out.write_all(body)
     };
 
+    // The "CDN": serves any stored blob to anyone, and notes credentials.
+    if let Some(digest) = path.strip_prefix("/cdn/") {
+        st.requests.push(format!(
+            "CDN authorization={}",
+            headers.contains_key("authorization")
+        ));
+        return match st.blobs.get(digest) {
+            Some(b) => {
+                let bytes = b.clone();
+                respond("200 OK", "", &bytes)
+            }
+            None => respond("404 Not Found", "", b""),
+        };
+    }
     if path == "/token" {
         let scope = query
             .split('&')
@@ -167,6 +184,17 @@ fn handle(stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Result
     {
         return match (method.as_str(), st.blobs.get(digest)) {
             ("HEAD", Some(_)) => respond("200 OK", "", b""),
+            ("GET", Some(_)) if st.redirect_blobs_to.is_some() => {
+                let to = format!(
+                    "{}/{digest}",
+                    st.redirect_blobs_to.as_deref().unwrap_or_default()
+                );
+                respond(
+                    "307 Temporary Redirect",
+                    &format!("location: {to}\r\n"),
+                    b"",
+                )
+            }
             ("GET", Some(b)) => {
                 let bytes = st.lie_about_blobs.clone().unwrap_or_else(|| b.clone());
                 respond("200 OK", "", &bytes)
