@@ -232,44 +232,24 @@ fn basic_auth_with_flags_env_and_docker_config() {
     let host = registry.host();
     let reference = format!("{host}/private/c:1.0.0");
 
-    let anonymous = wkg.run(&["oci", "push", &reference, "c.wasm", "--insecure", &host]);
+    let push = |credentials: &[&str]| {
+        let args = ["oci", "push", &reference, "c.wasm", "--insecure", &host];
+        wkg.run(&[&args[..], credentials].concat())
+    };
+    let anonymous = push(&[]);
     assert_eq!(anonymous.code, 1, "{anonymous:?}");
     assert!(
         anonymous.stderr.contains("requires credentials"),
         "{anonymous:?}"
     );
-
-    let wrong = wkg.run(&[
-        "oci",
-        "push",
-        &reference,
-        "c.wasm",
-        "--insecure",
-        &host,
-        "-u",
-        "alice",
-        "-p",
-        "nope",
-    ]);
+    let wrong = push(&["-u", "alice", "-p", "nope"]);
     assert_eq!(wrong.code, 1, "{wrong:?}");
     assert!(
         wrong.stderr.contains("rejected the credentials of `alice`"),
         "{wrong:?}"
     );
-
-    let push = wkg.run(&[
-        "oci",
-        "push",
-        &reference,
-        "c.wasm",
-        "--insecure",
-        &host,
-        "-u",
-        "alice",
-        "-p",
-        "s3cret",
-    ]);
-    assert_eq!(push.code, 0, "{push:?}");
+    let right = push(&["-u", "alice", "-p", "s3cret"]);
+    assert_eq!(right.code, 0, "{right:?}");
 
     // -u without -p is a usage error.
     let half = wkg.run(&["oci", "pull", &reference, "-u", "alice"]);
