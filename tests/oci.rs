@@ -369,6 +369,31 @@ fn bad_input_fails_clearly_and_leaves_nothing_behind() {
     assert!(run.stderr.contains("core wasm module"), "{run:?}");
     std::fs::remove_file(wkg.path("core.wasm")).unwrap();
 
+    fails(
+        &[
+            "oci",
+            "pull",
+            &format!("{host}/ok/c:1.0.0"),
+            "-o",
+            "nodir/x.wasm",
+            "--insecure",
+            &host,
+        ],
+        1,
+        "output directory `nodir` does not exist",
+    );
+    fails(
+        &[
+            "oci",
+            "push",
+            &format!("{host}/ok/c:2"),
+            ".",
+            "--insecure",
+            &host,
+        ],
+        1,
+        "is a directory",
+    );
     let dead = support::free_port();
     fails(
         &[

@@ -32,12 +32,14 @@ pub struct Inspection {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InspectError {
-    #[error("reading `{path}`: {source}")]
+    #[error("reading `{path}`")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
+    #[error("`{0}` is a directory, not a wasm file")]
+    Directory(String),
     #[error("`{0}` is not a wasm binary (no `\\0asm` header)")]
     NotWasm(String),
     #[error(
@@ -65,6 +67,9 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
         reason,
     };
     let file = File::open(path).map_err(io)?;
+    if file.metadata().map_err(io)?.is_dir() {
+        return Err(InspectError::Directory(shown));
+    }
     let mut r = Hashing {
         inner: BufReader::with_capacity(1024 * 1024, file),
         verifier: Verifier::new(),

@@ -120,7 +120,7 @@ pub enum HttpError {
         url: String,
         reason: String,
     },
-    #[error("reading `{path}` to upload it: {source}")]
+    #[error("reading `{path}` to upload it")]
     BodyFile {
         path: String,
         #[source]

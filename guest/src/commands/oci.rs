@@ -114,6 +114,7 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
     let output = args
         .output
         .unwrap_or_else(|| PathBuf::from(format!("{}.wasm", reference.file_stem())));
+    check_output(&output)?;
 
     let pulled = async {
         client.authenticate(&repository, Actions::Pull).await?;
@@ -221,6 +222,27 @@ pub async fn push(args: PushArgs) -> anyhow::Result<()> {
         .with_context(|| format!("unable to push `{}` to `{reference}`", args.file.display()))?;
     println!("pushed: {reference}");
     println!("digest: {digest}");
+    Ok(())
+}
+
+/// Refuses an output path that cannot be written before anything is
+/// downloaded: a directory, or a file in a directory that does not exist.
+fn check_output(output: &Path) -> anyhow::Result<()> {
+    if output.is_dir() {
+        bail!(
+            "output `{}` is a directory; pass a file path with `-o`",
+            output.display()
+        );
+    }
+    let parent = output.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent
+        && !parent.is_dir()
+    {
+        bail!(
+            "output directory `{}` does not exist; create it first or choose a different path",
+            parent.display()
+        );
+    }
     Ok(())
 }
 

@@ -44,7 +44,7 @@ pub enum Error {
         detail: String,
     },
     /// Content that does not match its digest or size.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Verify {
         what: String,
         #[source]
@@ -54,7 +54,7 @@ pub enum Error {
     #[error("{0}")]
     Protocol(String),
     /// A local file could not be read or written.
-    #[error("{action} `{path}`: {source}")]
+    #[error("{action} `{path}`")]
     Io {
         action: &'static str,
         path: String,
