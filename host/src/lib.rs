@@ -305,18 +305,31 @@ fn load(engine: &Engine, bytes: &[u8], key: &str, cache: Option<&Path>) -> Resul
     Ok(component)
 }
 
-/// Removes the code of other builds: the cache holds one entry, the one
-/// about to be written.
+/// Entries of other builds kept beside a new one: switching between a few
+/// builds (an installed wkg, one under development) does not recompile.
+const KEEP_OTHER_BUILDS: usize = 3;
+
+/// Removes all but the newest [`KEEP_OTHER_BUILDS`] entries, so the cache
+/// does not grow with every build of `wkg.wasm`.
 fn prune(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("wkg-") && name.ends_with(".cwasm") {
-            let _ = fs::remove_file(entry.path());
-        }
+    let mut code: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("wkg-") && name.ends_with(".cwasm")
+        })
+        .map(|e| {
+            let modified = e.metadata().and_then(|m| m.modified());
+            (modified.unwrap_or(std::time::UNIX_EPOCH), e.path())
+        })
+        .collect();
+    code.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, stale) in code.into_iter().skip(KEEP_OTHER_BUILDS) {
+        let _ = fs::remove_file(stale);
     }
 }
 
