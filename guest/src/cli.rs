@@ -85,7 +85,8 @@ pub struct ConfigArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// `<namespace>:<name>` plus optional `@<version>`, e.g. `wasi:cli` or `wasi:http@0.2.0`
-    pub package_spec: String,
+    #[arg(value_parser = commands::get::parse_spec)]
+    pub package_spec: wkg_core::package::PackageSpec,
     /// Output path. If this ends with a '/', a filename based on the package name, version, and
     /// format will be appended, e.g. `name-space_name@1.0.0.wasm`
     #[arg(short, long, default_value = "./")]
@@ -100,8 +101,8 @@ pub struct GetArgs {
     #[arg(long)]
     pub overwrite: bool,
     /// The registry domain to use. Overrides configuration file(s)
-    #[arg(long, env = "WKG_REGISTRY")]
-    pub registry: Option<String>,
+    #[arg(long, env = "WKG_REGISTRY", value_parser = commands::get::parse_registry)]
+    pub registry: Option<wkg_core::package::Registry>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -226,7 +227,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Oci(OciCommand::Pull(args)) => commands::oci::pull(args).await,
         Command::Oci(OciCommand::Push(args)) => commands::oci::push(args).await,
         Command::Config(args) => commands::config::run(args),
-        Command::Get(_) => not_implemented("get"),
+        Command::Get(args) => commands::get::run(args).await,
         Command::Publish(_) => not_implemented("publish"),
         Command::Build(_) => not_implemented("build"),
         Command::Fetch(_) => not_implemented("fetch"),

@@ -4,10 +4,12 @@
 //! through the directories its runner preopens. [`cli::run`] is the whole
 //! program; `src/main.rs` is the `wasi:cli/run` entry point around it.
 
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod component;
 pub mod http;
 pub mod io;
 pub mod oci;
+pub mod packages;
 pub mod progress;

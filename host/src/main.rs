@@ -55,6 +55,13 @@ fn run() -> anyhow::Result<i32> {
     if config.edit {
         env.push(("WKG_HOST_LAUNCHES_EDITOR".into(), "1".into()));
     }
+    if config.uses_cache {
+        // Likewise the package cache (wkg creates it on first use).
+        let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if let Some(dir) = wkg_core::config::global_cache_dir(var("XDG_CACHE_HOME"), var("HOME")) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+    }
     let preopens = preopens(&args, &env)?;
     // The component runs on this thread; the workers drive the network
     // meanwhile, so hashing in the component overlaps with transfers.
@@ -89,8 +96,8 @@ fn run() -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// What the host must do around a `wkg config` command, read from the
-/// arguments (the component parses them for real).
+/// What the host must do around a `wkg config` command or a package
+/// command, read from the arguments (the component parses them for real).
 #[derive(Debug, Default)]
 struct ConfigCommand {
     /// `--edit`: the host starts `$EDITOR` after the component seeded the file.
@@ -99,6 +106,8 @@ struct ConfigCommand {
     writes: bool,
     /// `--config <path>`.
     config: Option<PathBuf>,
+    /// A package command, which uses the cache.
+    uses_cache: bool,
 }
 
 impl ConfigCommand {
@@ -110,6 +119,16 @@ impl ConfigCommand {
                 rest.next();
             } else if !arg.starts_with('-') {
                 is_config = arg == "config";
+                let uses_cache = matches!(
+                    arg.as_str(),
+                    "get" | "publish" | "build" | "fetch" | "update" | "wit"
+                );
+                if uses_cache {
+                    return ConfigCommand {
+                        uses_cache,
+                        ..Default::default()
+                    };
+                }
                 break;
             }
         }

@@ -44,6 +44,7 @@
 //! ```
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod digest;
 pub mod error;

@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use wkg_core::config::{Config, global_config_path};
 use wkg_core::package::Registry;
 
+use crate::cache::write_atomic;
 use crate::cli::{Common, ConfigArgs};
 
 /// Set by the native host when it will start `$EDITOR` on the config file
@@ -59,19 +60,7 @@ fn write_config(path: &Path, config: &Config) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating directory `{}`", parent.display()))?;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "config.toml".into());
-    let temp = path.with_file_name(format!(
-        ".{name}.{:016x}.tmp",
-        wasip2::random::random::get_random_u64()
-    ));
-    let written =
-        std::fs::write(&temp, config.to_toml()).and_then(|()| std::fs::rename(&temp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
+    let written = write_atomic(path, config.to_toml().as_bytes());
     written.with_context(|| format!("writing config file `{}`", path.display()))
 }
 

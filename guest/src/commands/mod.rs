@@ -2,4 +2,5 @@
 //! the OCI client and the core, and reports in wkg's words.
 
 pub mod config;
+pub mod get;
 pub mod oci;

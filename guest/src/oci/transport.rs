@@ -8,7 +8,7 @@
 //! every request with the same scope. A 401 later on (an expired token, a
 //! wider scope) triggers one more token fetch and a retry.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
@@ -33,6 +33,12 @@ pub struct Client {
     credential: Option<Credential>,
     timeouts: Timeouts,
     auth: RefCell<Auth>,
+    /// How to give credentials, for "requires credentials" errors.
+    credentials_hint: String,
+    /// Whether rejected credentials are dropped for anonymous access.
+    anonymous_fallback: bool,
+    /// Set once the credentials were rejected and dropped.
+    dropped_credentials: Cell<bool>,
 }
 
 /// What the registry asked for, learned from its challenges.
@@ -45,6 +51,9 @@ enum Auth {
     Basic,
     /// `Bearer`: tokens per scope.
     Bearer { tokens: HashMap<String, String> },
+    /// A bearer token given by the user (`WKG_REGISTRY_<HOST>_AUTH_BEARER`),
+    /// sent as-is on every request, never exchanged.
+    Static(String),
 }
 
 /// A request for [`Client::send`].
@@ -100,7 +109,55 @@ impl Client {
             credential,
             timeouts,
             auth: RefCell::new(Auth::Unknown),
+            credentials_hint: "pass -u and -p, set WKG_OCI_USERNAME and WKG_OCI_PASSWORD, \
+                               or log in with `docker login`"
+                .into(),
+            anonymous_fallback: false,
+            dropped_credentials: Cell::new(false),
         }
+    }
+
+    /// When the registry rejects the credentials, go on anonymously (what
+    /// wkg does for package pulls, §4.8); a public package still works with
+    /// stale credentials around.
+    pub fn with_anonymous_fallback(mut self) -> Client {
+        self.anonymous_fallback = true;
+        self
+    }
+
+    /// The credential in use: none once the registry rejected it.
+    fn credential(&self) -> Option<&Credential> {
+        self.credential
+            .as_ref()
+            .filter(|_| !self.dropped_credentials.get())
+    }
+
+    /// Drops rejected credentials if the fallback is on; whether it did.
+    fn drop_credentials(&self) -> bool {
+        if !self.anonymous_fallback || self.dropped_credentials.get() || !self.has_credentials() {
+            return false;
+        }
+        self.dropped_credentials.set(true);
+        *self.auth.borrow_mut() = Auth::Unknown;
+        true
+    }
+
+    /// Replaces the advice an unauthenticated 401 gives.
+    pub fn with_credentials_hint(mut self, hint: impl Into<String>) -> Client {
+        self.credentials_hint = hint.into();
+        self
+    }
+
+    /// Sends `token` as `Authorization: Bearer` on every request instead of
+    /// answering challenges.
+    pub fn with_bearer_token(self, token: String) -> Client {
+        *self.auth.borrow_mut() = Auth::Static(token);
+        self
+    }
+
+    /// Whether the client starts from a credential (not anonymous).
+    pub fn has_credentials(&self) -> bool {
+        self.credential().is_some() || matches!(*self.auth.borrow(), Auth::Static(_))
     }
 
     /// URL builders for this registry.
@@ -162,12 +219,17 @@ impl Client {
                 .map_err(|e| Error::Protocol(format!("invalid request {}: {e}", redact(&url))))?;
             let res = wasi_http::send(request, self.timeouts).await?;
             let status = res.status();
-            if status == StatusCode::UNAUTHORIZED && same_host && !retried {
-                retried = true;
-                if self
-                    .answer_challenge(res.headers(), req.repository, req.actions)
-                    .await?
-                {
+            if status == StatusCode::UNAUTHORIZED && same_host {
+                if !retried {
+                    retried = true;
+                    if self
+                        .answer_challenge(res.headers(), req.repository, req.actions)
+                        .await?
+                    {
+                        continue;
+                    }
+                } else if self.drop_credentials() {
+                    retried = false;
                     continue;
                 }
             }
@@ -273,14 +335,18 @@ impl Client {
     }
 
     fn unauthorized_hint(&self, detail: &str) -> String {
-        match &self.credential {
-            Some(c) => format!(
+        match (&self.credential, self.dropped_credentials.get()) {
+            (Some(c), false) => format!(
                 "the registry rejected the credentials of `{}`{detail}",
                 c.username()
             ),
-            None => format!(
-                "the registry requires credentials{detail}; pass -u and -p, set \
-                 WKG_OCI_USERNAME and WKG_OCI_PASSWORD, or log in with `docker login`"
+            (Some(c), true) => format!(
+                "the registry rejected the credentials of `{}`, and anonymous access too{detail}",
+                c.username()
+            ),
+            (None, _) => format!(
+                "the registry requires credentials{detail}; {}",
+                self.credentials_hint
             ),
         }
     }
@@ -290,12 +356,12 @@ impl Client {
         match &*self.auth.borrow() {
             Auth::Unknown => None,
             Auth::Basic => self
-                .credential
-                .as_ref()
+                .credential()
                 .and_then(|c| HeaderValue::from_str(&c.basic_header_value()).ok()),
             Auth::Bearer { tokens, .. } => tokens
                 .get(&wkg_core::auth::repository_scope(repository, actions))
                 .and_then(|t| HeaderValue::from_str(&format!("Bearer {t}")).ok()),
+            Auth::Static(t) => HeaderValue::from_str(&format!("Bearer {t}")).ok(),
         }
     }
 
@@ -306,6 +372,9 @@ impl Client {
         repository: &str,
         actions: Actions,
     ) -> Result<bool, Error> {
+        if matches!(*self.auth.borrow(), Auth::Static(_)) {
+            return Ok(false);
+        }
         let mut challenges = Vec::new();
         for value in headers.get_all(WWW_AUTHENTICATE) {
             let text = value.to_str().unwrap_or_default();
@@ -342,7 +411,7 @@ impl Client {
             .iter()
             .any(|c| matches!(c, Challenge::Basic { .. }));
         let mut auth = self.auth.borrow_mut();
-        if basic && self.credential.is_some() && !matches!(*auth, Auth::Basic) {
+        if basic && self.credential().is_some() && !matches!(*auth, Auth::Basic) {
             *auth = Auth::Basic;
             return Ok(true);
         }
@@ -360,13 +429,18 @@ impl Client {
         let scope = wkg_core::auth::repository_scope(repository, actions);
         let url = wkg_core::auth::token_url(realm, service, std::slice::from_ref(&scope));
         let mut builder = http::Request::get(&url);
-        if let Some(c) = &self.credential {
+        if let Some(c) = self.credential() {
             builder = builder.header(AUTHORIZATION, c.basic_header_value());
         }
         let req = builder.body(Body::Empty).map_err(|e| {
             Error::Protocol(format!("invalid token realm `{}`: {e}", redact(realm)))
         })?;
         let mut res = wasi_http::send(req, self.timeouts).await?;
+        if (res.status() == StatusCode::UNAUTHORIZED || res.status() == StatusCode::FORBIDDEN)
+            && self.drop_credentials()
+        {
+            return Box::pin(self.fetch_token(realm, service, repository, actions)).await;
+        }
         if res.status() == StatusCode::UNAUTHORIZED || res.status() == StatusCode::FORBIDDEN {
             let body = res.body_mut().bytes(SMALL_BODY).await.unwrap_or_default();
             let detail = if body.is_empty() {

@@ -1,0 +1,148 @@
+//! The package cache on disk: content by digest and release lookups by
+//! (registry, package, version), laid out by [`wkg_core::cache`].
+//!
+//! Content gets its cache name only after its digest checked
+//! ([`crate::oci::Client::pull_blob`] writes beside and renames), and is
+//! checked again whenever it is read, so a damaged or planted file is
+//! dropped and fetched again, never served.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use wkg_core::cache::{Release, blob_key, release_key};
+use wkg_core::config::global_cache_dir;
+use wkg_core::digest::{Digest, Verifier};
+use wkg_core::package::{PackageRef, Registry, Version};
+
+use crate::cli::Common;
+
+#[derive(Debug)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The cache of a command: `--cache` / `WKG_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/wasm-pkg` or `$HOME/.cache/wasm-pkg`; created.
+    ///
+    /// # Errors
+    /// No directory can be named, or it cannot be created.
+    pub fn open(common: &Common) -> anyhow::Result<Cache> {
+        let dir = match &common.cache {
+            Some(dir) => dir.clone(),
+            None => {
+                let xdg = std::env::var("XDG_CACHE_HOME").ok();
+                let home = std::env::var("HOME").ok();
+                global_cache_dir(xdg.as_deref(), home.as_deref())
+                    .map(PathBuf::from)
+                    .context("cannot locate the cache directory: set HOME or XDG_CACHE_HOME, or pass --cache")?
+            }
+        };
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating cache directory `{}`", dir.display()))?;
+        Ok(Cache { dir })
+    }
+
+    /// Where the content with `digest` lives (its directory is created).
+    ///
+    /// # Errors
+    /// The directory cannot be created.
+    pub fn blob_path(&self, digest: &Digest) -> anyhow::Result<PathBuf> {
+        let path = self.dir.join(blob_key(digest));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating cache directory `{}`", parent.display()))?;
+        }
+        Ok(path)
+    }
+
+    /// The cached content with `digest`, if it is there and still matches
+    /// its digest; a file that does not match is removed.
+    pub fn blob(&self, digest: &Digest) -> Option<PathBuf> {
+        let path = self.dir.join(blob_key(digest));
+        if !path.is_file() {
+            return None;
+        }
+        if verify_file(&path, digest) {
+            Some(path)
+        } else {
+            eprintln!(
+                "warning: cached content `{}` does not match its digest; fetching it again",
+                path.display()
+            );
+            let _ = std::fs::remove_file(&path);
+            None
+        }
+    }
+
+    /// The content digest remembered for a release.
+    pub fn release(
+        &self,
+        registry: &Registry,
+        package: &PackageRef,
+        version: &Version,
+    ) -> Option<Digest> {
+        let bytes = std::fs::read(self.dir.join(release_key(registry, package, version))).ok()?;
+        Release::from_json(&bytes)
+            .filter(|r| &r.version == version)
+            .map(|r| r.content_digest)
+    }
+
+    /// Remembers a release's content digest (best effort: a cache that
+    /// cannot be written only costs the next run a request).
+    pub fn remember_release(
+        &self,
+        registry: &Registry,
+        package: &PackageRef,
+        version: &Version,
+        digest: &Digest,
+    ) {
+        let path = self.dir.join(release_key(registry, package, version));
+        let record = Release {
+            version: version.clone(),
+            content_digest: digest.clone(),
+        };
+        let _ = write_atomic(&path, &record.to_json());
+    }
+}
+
+/// Whether the file's bytes hash to `digest`.
+fn verify_file(path: &Path, digest: &Digest) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut verifier = Verifier::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => verifier.update(&buf[..n]),
+            Err(_) => return false,
+        }
+    }
+    verifier.verify(digest, None).is_ok()
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it.
+///
+/// # Errors
+/// Any I/O error; the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(
+        ".{name}.{:016x}.tmp",
+        wasip2::random::random::get_random_u64()
+    ));
+    let written = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}

@@ -1,0 +1,257 @@
+//! Packages by name: from a package ref to the registry that serves it
+//! (config.toml, registry resolution, well-known metadata, credentials),
+//! its versions, and its content in the cache (wkg-behaviour §2, §4, §6, §7).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use http::StatusCode;
+use wkg_core::auth::Credential;
+use wkg_core::config::{Backend, Config, global_config_path, registry_auth_env_var};
+use wkg_core::metadata::{RegistryMetadata, oci_repository, well_known_url};
+use wkg_core::package::{PackageRef, Registry, Version};
+use wkg_core::urls::Scheme;
+
+use crate::cache::Cache;
+use crate::cli::Common;
+use crate::commands::config::read_config;
+use crate::http::{self as wasi_http, Body, Timeouts};
+use crate::oci::{self, Client, credentials};
+use crate::progress::Progress;
+
+/// The registry configuration of a command.
+#[derive(Debug)]
+pub struct Registries {
+    config: Config,
+    /// wkg applies the `wasi`/`ba` fallbacks to the global config only.
+    use_fallbacks: bool,
+    timeouts: Timeouts,
+}
+
+/// Where a package's releases come from.
+#[derive(Debug)]
+pub enum Source {
+    Oci {
+        registry: Registry,
+        client: Client,
+        repository: String,
+    },
+    /// `<root>/<namespace>/<name>/<version>.wasm`.
+    Local { root: PathBuf },
+}
+
+const PACKAGE_CREDENTIALS_HINT: &str = "set `auth` under `[registry.\"<name>\".oci]` in config.toml, \
+     set WKG_REGISTRY_<HOST>_AUTH_BEARER, or log in with `docker login`";
+
+impl Registries {
+    /// Loads `--config` / `WKG_CONFIG_FILE` (which must exist; no
+    /// fallbacks, as wkg), else the global config.toml if there is one.
+    ///
+    /// # Errors
+    /// An unreadable or invalid config file.
+    pub fn load(common: &Common) -> anyhow::Result<Registries> {
+        let (config, use_fallbacks) = match &common.config {
+            Some(path) => {
+                let config = read_config(path)?
+                    .with_context(|| format!("config file `{}` does not exist", path.display()))?;
+                (config, false)
+            }
+            None => {
+                let xdg = std::env::var("XDG_CONFIG_HOME").ok();
+                let home = std::env::var("HOME").ok();
+                let config = match global_config_path(xdg.as_deref(), home.as_deref()) {
+                    Some(path) => read_config(path.as_ref())?.unwrap_or_default(),
+                    None => Config::default(),
+                };
+                (config, true)
+            }
+        };
+        Ok(Registries {
+            config,
+            use_fallbacks,
+            timeouts: Timeouts::from_env(),
+        })
+    }
+
+    /// The source of `package`, through `registry` when given.
+    ///
+    /// # Errors
+    /// No registry for the namespace, an unknown backend, or a docker
+    /// config that cannot be read.
+    pub async fn source(
+        &self,
+        package: &PackageRef,
+        registry: Option<&Registry>,
+    ) -> anyhow::Result<Source> {
+        let mut resolution = self.config.resolve(package, registry, self.use_fallbacks)?;
+        if resolution.needs_metadata() {
+            let metadata = self.fetch_metadata(resolution.registry()).await;
+            resolution = resolution.with_metadata(metadata)?;
+        }
+        let registry = resolution.registry().clone();
+        if let Backend::Local { root } = resolution.backend() {
+            return Ok(Source::Local { root: root.into() });
+        }
+        let (host, repository) = oci_repository(&resolution.oci_location(), &registry, package);
+        let oci = self.config.registry_config(&registry).and_then(|c| c.oci());
+        let scheme = oci
+            .and_then(|o| o.protocol)
+            .map_or(Scheme::Https, Scheme::from);
+        let env_var = registry_auth_env_var(&host);
+        let bearer = std::env::var(&env_var).ok().filter(|t| !t.is_empty());
+        let credential: Option<Credential> = match (&bearer, oci.and_then(|o| o.auth.as_ref())) {
+            (Some(_), _) => None,
+            (None, Some(auth)) => Some(auth.credential().clone()),
+            (None, None) => {
+                let reference: wkg_core::Reference = format!("{host}/{repository}:latest")
+                    .parse()
+                    .with_context(|| {
+                        format!("`{host}/{repository}` is not a valid OCI repository")
+                    })?;
+                credentials::for_reference(&reference, None, None)?
+            }
+        };
+        let mut client = Client::new(registry.as_str(), &host, scheme, credential, self.timeouts)
+            .with_credentials_hint(PACKAGE_CREDENTIALS_HINT)
+            .with_anonymous_fallback();
+        if let Some(token) = bearer {
+            client = client.with_bearer_token(token);
+        }
+        Ok(Source::Oci {
+            registry,
+            client,
+            repository,
+        })
+    }
+
+    /// `/.well-known/wasm-pkg/registry.json`; defaults on a 404, and on any
+    /// other failure after a warning (not fatal, as in wkg).
+    async fn fetch_metadata(&self, registry: &Registry) -> RegistryMetadata {
+        let url = well_known_url(registry);
+        let fetched = async {
+            let req = http::Request::get(&url).body(Body::Empty)?;
+            let mut res = wasi_http::send(req, self.timeouts).await?;
+            if res.status() == StatusCode::NOT_FOUND {
+                return anyhow::Ok(None);
+            }
+            if !res.status().is_success() {
+                bail!("status {}", res.status());
+            }
+            let body = res.body_mut().bytes(1024 * 1024).await?;
+            Ok(Some(RegistryMetadata::from_json(&body)?))
+        };
+        match fetched.await {
+            Ok(metadata) => metadata.unwrap_or_default(),
+            Err(e) => {
+                eprintln!(
+                    "warning: error fetching registry metadata from {url}: {e:#}; using defaults"
+                );
+                RegistryMetadata::default()
+            }
+        }
+    }
+}
+
+impl Source {
+    /// Every release version, pre-releases included; tags that are not
+    /// semver are ignored; an unknown package has none.
+    ///
+    /// # Errors
+    /// The registry's refusal or a transport error.
+    pub async fn versions(&self, package: &PackageRef) -> anyhow::Result<Vec<Version>> {
+        match self {
+            Source::Oci {
+                client, repository, ..
+            } => {
+                let tags = match client.list_tags(repository).await {
+                    Ok(tags) => tags,
+                    Err(oci::Error::NotFound { .. }) => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                };
+                Ok(tags.iter().filter_map(|t| t.parse().ok()).collect())
+            }
+            Source::Local { root } => {
+                let dir = root
+                    .join(package.namespace().as_str())
+                    .join(package.name().as_str());
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    return Ok(Vec::new());
+                };
+                Ok(entries
+                    .flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        name.strip_suffix(".wasm")?.parse().ok()
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// A file holding the verified content of `package@version`: in the
+    /// cache for OCI registries, the registry's own file for local ones.
+    ///
+    /// # Errors
+    /// [`oci::Error::NotFound`] naming the package when the release does not
+    /// exist; a manifest that is not a wasm artifact; verification, transport
+    /// and I/O errors.
+    pub async fn fetch(
+        &self,
+        package: &PackageRef,
+        version: &Version,
+        cache: &Cache,
+    ) -> anyhow::Result<PathBuf> {
+        let (registry, client, repository) = match self {
+            Source::Local { root } => {
+                let path = root
+                    .join(package.namespace().as_str())
+                    .join(package.name().as_str())
+                    .join(format!("{version}.wasm"));
+                if !path.is_file() {
+                    bail!(
+                        "package `{package}@{version}` not found in `{}`",
+                        root.display()
+                    );
+                }
+                return Ok(path);
+            }
+            Source::Oci {
+                registry,
+                client,
+                repository,
+            } => (registry, client, repository),
+        };
+        if let Some(digest) = cache.release(registry, package, version)
+            && let Some(path) = cache.blob(&digest)
+        {
+            return Ok(path);
+        }
+        let tag = version.to_string();
+        let manifest = client
+            .pull_manifest(repository, &tag)
+            .await
+            .map_err(|e| match e {
+                oci::Error::NotFound { detail, .. } => oci::Error::NotFound {
+                    what: format!("package `{package}@{version}`"),
+                    detail,
+                },
+                other => other,
+            })?;
+        let manifest = wkg_core::manifest::ImageManifest::from_json(&manifest.bytes)
+            .with_context(|| format!("invalid manifest for `{package}@{version}`"))?;
+        let layer = manifest.wasm_layer()?.clone();
+        let path = match cache.blob(&layer.digest) {
+            Some(path) => path,
+            None => {
+                let path = cache.blob_path(&layer.digest)?;
+                let progress = Progress::new("Downloading", layer.size);
+                client
+                    .pull_blob(repository, &layer, &path, &progress)
+                    .await?;
+                path
+            }
+        };
+        cache.remember_release(registry, package, version, &layer.digest);
+        Ok(path)
+    }
+}

@@ -1,0 +1,238 @@
+//! `wkg get` through the native host and the real component, against a
+//! real Distribution registry mapped in config.toml, and a local registry.
+
+mod support;
+
+use support::{Registry, Wkg};
+
+/// A registry holding `test:comp` (a component) in several versions and
+/// `test:greet@0.1.0` (a WIT package), and a working directory whose
+/// `config.toml` maps the `test` namespace to it over plain http.
+fn setup() -> (Registry, Wkg, Vec<u8>) {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    let host = registry.host();
+    let component = wkg_host::WKG_WASM.to_vec();
+    std::fs::write(wkg.path("comp.wasm"), &component).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/greet.wasm"),
+        wkg.path("greet.wasm"),
+    )
+    .unwrap();
+    for (repo, tag, file) in [
+        ("test/comp", "1.0.0", "comp.wasm"),
+        ("test/comp", "1.1.0", "comp.wasm"),
+        ("test/comp", "2.0.0-rc.1", "comp.wasm"),
+        ("test/comp", "latest", "comp.wasm"),
+        ("test/greet", "0.1.0", "greet.wasm"),
+    ] {
+        let push = wkg.run(&[
+            "oci",
+            "push",
+            &format!("{host}/{repo}:{tag}"),
+            file,
+            "--insecure",
+            &host,
+        ]);
+        assert_eq!(push.code, 0, "{push:?}");
+    }
+    std::fs::remove_file(wkg.path("comp.wasm")).unwrap();
+    std::fs::remove_file(wkg.path("greet.wasm")).unwrap();
+    std::fs::write(
+        wkg.path("config.toml"),
+        format!(
+            "[namespace_registries]\ntest = \"{host}\"\n\n[registry.\"{host}\".oci]\nprotocol = \"http\"\n"
+        ),
+    )
+    .unwrap();
+    (registry, wkg, component)
+}
+
+fn get(wkg: &Wkg, args: &[&str]) -> support::Run {
+    let mut all = vec!["get", "--config", "config.toml", "--cache", "cache"];
+    all.extend_from_slice(args);
+    wkg.run(&all)
+}
+
+#[test]
+fn gets_components_and_wit_packages_by_name() {
+    let (_registry, wkg, component) = setup();
+
+    let run = get(&wkg, &["test:comp@1.0.0"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("Wrote './test_comp@1.0.0.wasm'"),
+        "{run:?}"
+    );
+    assert!(run.stdout.is_empty());
+    assert_eq!(
+        std::fs::read(wkg.path("test_comp@1.0.0.wasm")).unwrap(),
+        component
+    );
+
+    // No version: the highest semver tag, pre-releases included; `latest` ignored.
+    let run = get(&wkg, &["test:comp", "-o", "newest/"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("warning: no version specified"),
+        "{run:?}"
+    );
+    assert!(
+        wkg.path("newest/test_comp@2.0.0-rc.1.wasm").is_file(),
+        "{run:?}"
+    );
+
+    // A WIT package becomes WIT text; a bare file name works (wkg fails here).
+    let run = get(&wkg, &["test:greet@0.1.0", "-o", "greet.wit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let wit = std::fs::read_to_string(wkg.path("greet.wit")).unwrap();
+    assert!(wit.contains("package test:greet@0.1.0;"), "{wit}");
+    assert!(
+        wit.contains("greet: func(name: string) -> string;"),
+        "{wit}"
+    );
+    let run = get(&wkg, &["test:greet@0.1.0", "-o", "greet-raw.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read(wkg.path("greet-raw.wasm")).unwrap(),
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/greet.wasm"
+        ))
+        .unwrap()
+    );
+
+    // `--format wit` on a component prints its world (wkg #160 writes wasm).
+    let run = get(
+        &wkg,
+        &["test:comp@1.1.0", "--format", "wit", "-o", "comp.wit"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let wit = std::fs::read_to_string(wkg.path("comp.wit")).unwrap();
+    assert!(wit.contains("world"), "{wit}");
+    assert!(wit.contains("wasi:http/outgoing-handler@0.2"), "{wit}");
+}
+
+#[test]
+fn existing_output_check_and_overwrite() {
+    let (_registry, wkg, component) = setup();
+    assert_eq!(get(&wkg, &["test:comp@1.0.0", "-o", "c.wasm"]).code, 0);
+
+    let again = get(&wkg, &["test:comp@1.0.0", "-o", "c.wasm"]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(
+        again
+            .stderr
+            .contains("already exists; you can use '--overwrite'"),
+        "{again:?}"
+    );
+
+    assert_eq!(
+        get(&wkg, &["test:comp@1.0.0", "-o", "c.wasm", "--check"]).code,
+        0
+    );
+    std::fs::write(wkg.path("c.wasm"), b"changed").unwrap();
+    let differs = get(&wkg, &["test:comp@1.0.0", "-o", "c.wasm", "--check"]);
+    assert_eq!(differs.code, 1, "{differs:?}");
+    assert!(
+        differs.stderr.contains("Differences between retrieved and"),
+        "{differs:?}"
+    );
+    assert_eq!(std::fs::read(wkg.path("c.wasm")).unwrap(), b"changed");
+
+    let both = get(
+        &wkg,
+        &["test:comp@1.0.0", "-o", "c.wasm", "--check", "--overwrite"],
+    );
+    assert_eq!(both.code, 2, "{both:?}");
+    let run = get(&wkg, &["test:comp@1.0.0", "-o", "c.wasm", "--overwrite"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read(wkg.path("c.wasm")).unwrap(), component);
+}
+
+#[test]
+fn bad_specs_and_missing_packages_fail_clearly() {
+    let (_registry, wkg, _) = setup();
+    for (spec, needle) in [
+        ("nocolon", "missing expected `:`"),
+        ("../x:y", "invalid label"),
+        ("acme:../../x", "invalid label"),
+        ("Test:comp", "invalid label"),
+        ("test:comp@one", "invalid"),
+    ] {
+        let run = get(&wkg, &[spec]);
+        assert_eq!(run.code, 2, "{spec}: {run:?}");
+        assert!(run.stderr.contains(needle), "{spec}: {run:?}");
+    }
+    let missing = get(&wkg, &["test:nothing@1.0.0"]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .contains("package `test:nothing@1.0.0` not found"),
+        "{missing:?}"
+    );
+    let no_releases = get(&wkg, &["test:nothing"]);
+    assert_eq!(no_releases.code, 1, "{no_releases:?}");
+    assert!(
+        no_releases
+            .stderr
+            .contains("no releases found for package `test:nothing`"),
+        "{no_releases:?}"
+    );
+    let unmapped = get(&wkg, &["other:pkg@1.0.0"]);
+    assert_eq!(unmapped.code, 1, "{unmapped:?}");
+    assert!(
+        unmapped
+            .stderr
+            .contains("no registry configured for namespace \"other\""),
+        "{unmapped:?}"
+    );
+    let names: Vec<String> = wkg.files().into_iter().filter(|f| f != "cache").collect();
+    assert_eq!(names, ["config.toml"]);
+}
+
+#[test]
+fn corrupted_cache_entries_are_never_served() {
+    let (_registry, wkg, component) = setup();
+    assert_eq!(get(&wkg, &["test:comp@1.0.0", "-o", "a.wasm"]).code, 0);
+    let blobs = wkg.path("cache/blobs/sha256");
+    let entries: Vec<_> = std::fs::read_dir(&blobs).unwrap().flatten().collect();
+    assert_eq!(entries.len(), 1, "one blob cached");
+    assert!(!entries[0].file_name().to_string_lossy().contains(':'));
+    std::fs::write(entries[0].path(), b"planted").unwrap();
+
+    let run = get(&wkg, &["test:comp@1.0.0", "-o", "b.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("does not match its digest; fetching it again"),
+        "{run:?}"
+    );
+    assert_eq!(std::fs::read(wkg.path("b.wasm")).unwrap(), component);
+    assert_eq!(std::fs::read(entries[0].path()).unwrap(), component);
+}
+
+#[test]
+fn local_registry_backend() {
+    let wkg = Wkg::new();
+    let dir = wkg.path("reg/loc/pkg");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/greet.wasm"),
+        dir.join("0.1.0.wasm"),
+    )
+    .unwrap();
+    std::fs::write(
+        wkg.path("config.toml"),
+        "[namespace_registries]\nloc = \"files\"\n\n[registry.files.local]\nroot = \"reg\"\n",
+    )
+    .unwrap();
+    let run = get(&wkg, &["loc:pkg", "-o", "out.wit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        std::fs::read_to_string(wkg.path("out.wit"))
+            .unwrap()
+            .contains("package test:greet@0.1.0;")
+    );
+}
