@@ -327,7 +327,7 @@ fn prune(dir: &Path) {
             (modified.unwrap_or(std::time::UNIX_EPOCH), e.path())
         })
         .collect();
-    code.sort_by(|a, b| b.0.cmp(&a.0));
+    code.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
     for (_, stale) in code.into_iter().skip(KEEP_OTHER_BUILDS) {
         let _ = fs::remove_file(stale);
     }
