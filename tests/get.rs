@@ -236,3 +236,38 @@ fn local_registry_backend() {
             .contains("package test:greet@0.1.0;")
     );
 }
+
+#[test]
+fn rejected_bearer_token_falls_back_to_anonymous() {
+    let fake = support::fake::Fake::start();
+    let wkg = Wkg::new();
+    let host = fake.host();
+    let component = wkg_host::WKG_WASM.to_vec();
+    std::fs::write(wkg.path("comp.wasm"), &component).unwrap();
+    let push = wkg.run(&[
+        "oci",
+        "push",
+        &format!("{host}/test/comp:1.0.0"),
+        "comp.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(push.code, 0, "{push:?}");
+    std::fs::write(
+        wkg.path("config.toml"),
+        format!("[namespace_registries]\ntest = \"{host}\"\n\n[registry.\"{host}\".oci]\nprotocol = \"http\"\n"),
+    )
+    .unwrap();
+    let var = format!("WKG_REGISTRY_127_0_0_1_{}_AUTH_BEARER", fake.port);
+    let wkg = wkg.env(&var, "stale-token");
+    let run = get(&wkg, &["test:comp@1.0.0", "-o", "x.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read(wkg.path("x.wasm")).unwrap(), component);
+    let st = fake.state.lock().unwrap();
+    assert!(
+        st.token_requests
+            .contains(&"repository:test/comp:pull".to_owned()),
+        "{:?}",
+        st.token_requests
+    );
+}

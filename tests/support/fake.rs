@@ -122,6 +122,9 @@ fn handle(stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Result
             None => respond("404 Not Found", "", b""),
         };
     }
+    if path.starts_with("/.well-known/") {
+        return respond("404 Not Found", "", b"");
+    }
     if path == "/token" {
         let scope = query
             .split('&')

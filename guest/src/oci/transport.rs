@@ -228,7 +228,9 @@ impl Client {
                     {
                         continue;
                     }
-                } else if self.drop_credentials() {
+                }
+                // The credentials were refused: anonymously, if allowed.
+                if self.drop_credentials() {
                     retried = false;
                     continue;
                 }
