@@ -271,3 +271,39 @@ fn rejected_bearer_token_falls_back_to_anonymous() {
         st.token_requests
     );
 }
+
+#[test]
+fn project_registry_config_in_wkg_toml_wins_over_the_global_file() {
+    let (registry, wkg, component) = setup();
+    let host = registry.host();
+    // The global file sends `test` to a registry nobody runs.
+    let global = wkg.path("home/.config/wasm-pkg");
+    std::fs::create_dir_all(&global).unwrap();
+    let dead = support::free_port();
+    std::fs::write(
+        global.join("config.toml"),
+        format!("[namespace_registries]\ntest = \"127.0.0.1:{dead}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        wkg.path("wkg.toml"),
+        format!(
+            "[metadata]\nauthors = [\"me\"]\n\n[config.namespace_registries]\ntest = \"{host}\"\n\n\
+             [config.registry.\"{host}\".oci]\nprotocol = \"http\"\n"
+        ),
+    )
+    .unwrap();
+    let run = wkg.run(&["get", "--cache", "cache", "test:comp@1.0.0", "-o", "p.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read(wkg.path("p.wasm")).unwrap(), component);
+
+    std::fs::write(wkg.path("wkg.toml"), "[config]\nnamespace_registrys = {}\n").unwrap();
+    let run = wkg.run(&["get", "--cache", "cache", "test:comp@1.0.0", "-o", "q.wasm"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("wkg.toml:2:1: unknown field `namespace_registrys`"),
+        "{run:?}"
+    );
+    assert!(!wkg.path("q.wasm").exists());
+}

@@ -45,7 +45,8 @@ const PACKAGE_CREDENTIALS_HINT: &str = "set `auth` under `[registry.\"<name>\".o
 
 impl Registries {
     /// Loads `--config` / `WKG_CONFIG_FILE` (which must exist; no
-    /// fallbacks, as wkg), else the global config.toml if there is one.
+    /// fallbacks, as wkg), else the global config.toml if there is one;
+    /// then the `[config]` table of `./wkg.toml` on top.
     ///
     /// # Errors
     /// An unreadable or invalid config file.
@@ -65,6 +66,10 @@ impl Registries {
                 };
                 (config, true)
             }
+        };
+        let config = match project_config()? {
+            Some(project) => config.merge(project),
+            None => config,
         };
         Ok(Registries {
             config,
@@ -151,6 +156,24 @@ impl Registries {
         }
     }
 }
+
+/// The `[config]` table of `./wkg.toml`, if the project has one.
+///
+/// # Errors
+/// An unreadable or invalid `wkg.toml`, with file, line and column.
+fn project_config() -> anyhow::Result<Option<Config>> {
+    let path = std::path::Path::new(PROJECT_MANIFEST);
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading `{PROJECT_MANIFEST}`")),
+    };
+    Config::from_project_manifest(&text, PROJECT_MANIFEST)
+        .map_err(|e| anyhow::anyhow!("invalid registry config: {e}"))
+}
+
+/// The project manifest, read from the working directory.
+const PROJECT_MANIFEST: &str = "wkg.toml";
 
 impl Source {
     /// Every release version, pre-releases included; tags that are not

@@ -31,7 +31,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::metadata::RegistryMetadata;
 use crate::package::{Label, PackageRef, Registry};
@@ -183,6 +183,30 @@ impl ConfigError {
     }
 }
 
+/// Takes the `config` table of a manifest, skipping every other key, so
+/// that the table's values keep their positions in error messages.
+struct ProjectConfigVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ProjectConfigVisitor {
+    type Value = Option<Config>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a wkg.toml manifest")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut config = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "config" {
+                config = Some(map.next_value::<Config>()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(config)
+    }
+}
+
 /// 1-based line and character column of byte `offset` in `text`.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
@@ -207,6 +231,22 @@ impl Config {
         let deserializer = toml::de::Deserializer::parse(text)
             .map_err(|e| ConfigError::from_toml(origin, text, &e, true))?;
         Config::deserialize(deserializer)
+            .map_err(|e| ConfigError::from_toml(origin, text, &e, false))
+    }
+
+    /// The project's registry config: the `[config]` table of a `wkg.toml`,
+    /// which holds config.toml's keys and takes precedence over the global
+    /// file for that project (see [`Config::merge`]; wkg has no project-local
+    /// registry config, wasm-pkg-tools#203). `None` when the manifest has no
+    /// such table. Other tables of the manifest are not looked at here.
+    ///
+    /// # Errors
+    /// Invalid TOML, or an invalid `[config]` table, positioned in `text`.
+    pub fn from_project_manifest(text: &str, origin: &str) -> Result<Option<Config>, ConfigError> {
+        let deserializer = toml::de::Deserializer::parse(text)
+            .map_err(|e| ConfigError::from_toml(origin, text, &e, true))?;
+        deserializer
+            .deserialize_map(ProjectConfigVisitor)
             .map_err(|e| ConfigError::from_toml(origin, text, &e, false))
     }
 

@@ -503,3 +503,26 @@ fn global_paths() {
 }
 
 mod resolution;
+
+#[test]
+fn project_manifest_config_table() {
+    let text = "[metadata]\nauthors = [\"x\"]\n\n[config]\ndefault_registry = \"a.b\"\n\n[config.namespace_registries]\nacme = \"acme.io:5000\"\n";
+    let config = Config::from_project_manifest(text, "wkg.toml")
+        .unwrap()
+        .unwrap();
+    assert_eq!(config.default_registry().map(|r| r.as_str()), Some("a.b"));
+    assert_eq!(config.namespace_registries().len(), 1);
+    assert_eq!(
+        Config::from_project_manifest("[metadata]\n", "wkg.toml").unwrap(),
+        None
+    );
+    let err =
+        Config::from_project_manifest("[overrides]\n\n[config]\nnamespaces = 1\n", "wkg.toml")
+            .unwrap_err();
+    assert_eq!((err.line(), err.column()), (Some(4), Some(1)), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("wkg.toml:4:1: unknown field `namespaces`"),
+        "{err}"
+    );
+}
