@@ -72,7 +72,7 @@ pub struct Common {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// The default registry domain to use. Overrides configuration file(s)
-    #[arg(long, value_parser = commands::config::parse_registry)]
+    #[arg(long, value_parser = commands::parse_registry)]
     pub default_registry: Option<wkg_core::package::Registry>,
     /// Opens the global configuration file in an editor defined in the `$EDITOR` environment
     /// variable
@@ -101,7 +101,7 @@ pub struct GetArgs {
     #[arg(long)]
     pub overwrite: bool,
     /// The registry domain to use. Overrides configuration file(s)
-    #[arg(long, env = "WKG_REGISTRY", value_parser = commands::get::parse_registry)]
+    #[arg(long, env = "WKG_REGISTRY", value_parser = commands::parse_registry)]
     pub registry: Option<wkg_core::package::Registry>,
     #[command(flatten)]
     pub common: Common,

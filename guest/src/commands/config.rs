@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use wkg_core::config::{Config, global_config_path};
-use wkg_core::package::Registry;
 
 use crate::cache::write_atomic;
 use crate::cli::{Common, ConfigArgs};
@@ -100,9 +99,4 @@ fn edit(path: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Parses `--default-registry`: a `host[:port]`.
-pub fn parse_registry(s: &str) -> Result<Registry, String> {
-    s.parse().map_err(|e| format!("{e}"))
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use wit_component::{DecodedWasm, WitPrinter};
-use wkg_core::package::{PackageSpec, Registry};
+use wkg_core::package::PackageSpec;
 
 use crate::cache::{Cache, write_atomic};
 use crate::cli::{Format, GetArgs};
@@ -15,10 +15,6 @@ use crate::oci::remote::TempFile;
 use crate::packages::Registries;
 
 pub fn parse_spec(s: &str) -> Result<PackageSpec, String> {
-    s.parse().map_err(|e| format!("{e}"))
-}
-
-pub fn parse_registry(s: &str) -> Result<Registry, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 

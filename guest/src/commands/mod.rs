@@ -4,3 +4,9 @@
 pub mod config;
 pub mod get;
 pub mod oci;
+
+/// Parses a registry argument (`--default-registry`, `--registry`): a
+/// `host[:port]`.
+pub fn parse_registry(s: &str) -> Result<wkg_core::package::Registry, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
