@@ -44,18 +44,18 @@ fn main() {
 fn run() -> anyhow::Result<i32> {
     let args: Vec<String> = std::env::args().collect();
     let mut env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| forwarded(k)).collect();
-    let config = ConfigCommand::parse(&args);
-    if config.writes {
+    let side = HostSide::parse(&args);
+    if side.writes {
         // The component may create the config file, but only inside a
         // directory it was given: make sure the global one exists.
-        if let Some(dir) = config.path(&env).as_deref().and_then(Path::parent) {
+        if let Some(dir) = side.path(&env).as_deref().and_then(Path::parent) {
             let _ = std::fs::create_dir_all(dir);
         }
     }
-    if config.edit {
+    if side.edit {
         env.push(("WKG_HOST_LAUNCHES_EDITOR".into(), "1".into()));
     }
-    if config.uses_cache {
+    if side.uses_cache {
         // Likewise the package cache (wkg creates it on first use).
         let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         if let Some(dir) = wkg_core::config::global_cache_dir(var("XDG_CACHE_HOME"), var("HOME")) {
@@ -90,8 +90,8 @@ fn run() -> anyhow::Result<i32> {
         })
         .await
     })?;
-    if code == 0 && config.edit {
-        launch_editor(&config, &env)?;
+    if code == 0 && side.edit {
+        launch_editor(&side, &env)?;
     }
     Ok(code)
 }
@@ -99,7 +99,7 @@ fn run() -> anyhow::Result<i32> {
 /// What the host must do around a `wkg config` command or a package
 /// command, read from the arguments (the component parses them for real).
 #[derive(Debug, Default)]
-struct ConfigCommand {
+struct HostSide {
     /// `--edit`: the host starts `$EDITOR` after the component seeded the file.
     edit: bool,
     /// `--edit` or `--default-registry`: the file may be created.
@@ -110,8 +110,8 @@ struct ConfigCommand {
     uses_cache: bool,
 }
 
-impl ConfigCommand {
-    fn parse(args: &[String]) -> ConfigCommand {
+impl HostSide {
+    fn parse(args: &[String]) -> HostSide {
         let mut rest = args.iter().skip(1);
         let mut is_config = false;
         while let Some(arg) = rest.next() {
@@ -124,7 +124,7 @@ impl ConfigCommand {
                     "get" | "publish" | "build" | "fetch" | "update" | "wit"
                 );
                 if uses_cache {
-                    return ConfigCommand {
+                    return HostSide {
                         uses_cache,
                         ..Default::default()
                     };
@@ -132,7 +132,7 @@ impl ConfigCommand {
                 break;
             }
         }
-        let mut command = ConfigCommand::default();
+        let mut command = HostSide::default();
         if !is_config {
             return command;
         }
@@ -167,9 +167,9 @@ impl ConfigCommand {
 
 /// Starts `$EDITOR <config file>` and waits; its exit status is ignored, as
 /// in wkg.
-fn launch_editor(config: &ConfigCommand, env: &[(String, String)]) -> anyhow::Result<()> {
+fn launch_editor(side: &HostSide, env: &[(String, String)]) -> anyhow::Result<()> {
     let editor = std::env::var_os("EDITOR").filter(|e| !e.is_empty());
-    let (Some(editor), Some(path)) = (editor, config.path(env)) else {
+    let (Some(editor), Some(path)) = (editor, side.path(env)) else {
         return Ok(());
     };
     std::process::Command::new(&editor)
