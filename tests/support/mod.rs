@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod token;
+pub mod wellknown;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,20 +20,30 @@ pub struct Registry {
     pub port: u16,
     pub dir: tempfile::TempDir,
     pub credentials: Option<(String, String)>,
+    /// The token server of a [`Registry::token_auth`] registry.
+    pub token: Option<token::TokenServer>,
 }
 
 impl Registry {
     /// A registry that allows anonymous pull and push.
     pub fn anonymous() -> Registry {
-        Registry::start(None)
+        Registry::start(None, None)
     }
 
     /// A registry behind htpasswd Basic auth with one user.
     pub fn basic_auth(user: &str, password: &str) -> Registry {
-        Registry::start(Some((user.to_owned(), password.to_owned())))
+        Registry::start(Some((user.to_owned(), password.to_owned())), None)
     }
 
-    fn start(credentials: Option<(String, String)>) -> Registry {
+    /// A registry behind bearer-token auth, as ghcr.io: its token server
+    /// ([`Registry::token`]) grants anonymous requests `pull` and `user`
+    /// every action.
+    pub fn token_auth(user: &str, password: &str) -> Registry {
+        let server = token::TokenServer::start(user, password);
+        Registry::start(Some((user.to_owned(), password.to_owned())), Some(server))
+    }
+
+    fn start(credentials: Option<(String, String)>, token: Option<token::TokenServer>) -> Registry {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let storage = dir.path().join("storage");
@@ -42,7 +54,18 @@ impl Registry {
              http:\n  addr: 127.0.0.1:{port}\n",
             storage.display()
         );
-        if let Some((user, password)) = &credentials {
+        if let Some(server) = &token {
+            let bundle = dir.path().join("token-roots.pem");
+            std::fs::write(&bundle, server.root_cert_pem()).unwrap();
+            config.push_str(&format!(
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    \
+                 rootcertbundle: {}\n",
+                server.realm(),
+                token::SERVICE,
+                token::ISSUER,
+                bundle.display()
+            ));
+        } else if let Some((user, password)) = &credentials {
             let hash = bcrypt::hash(password, 4).unwrap();
             let htpasswd = dir.path().join("htpasswd");
             std::fs::write(&htpasswd, format!("{user}:{hash}\n")).unwrap();
@@ -66,6 +89,7 @@ impl Registry {
             port,
             dir,
             credentials,
+            token,
         };
         registry.wait_ready();
         registry
@@ -113,7 +137,9 @@ impl Registry {
             .join("data")
     }
 
-    /// `GET http://<host><path>` with the registry's credentials: (status, body).
+    /// `GET http://<host><path>` with the registry's credentials (for a
+    /// token-authed registry, a token minted for pulling the path's
+    /// repository): (status, body).
     pub fn get(&self, path: &str, accept: &str) -> (u16, Vec<u8>) {
         let url = format!("http://{}{path}", self.host());
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -121,7 +147,12 @@ impl Registry {
             .build()
             .into();
         let mut req = agent.get(&url).header("Accept", accept);
-        if let Some((u, p)) = &self.credentials {
+        if let Some(server) = &self.token {
+            let user = self.credentials.as_ref().map_or("", |(u, _)| u.as_str());
+            let access = repository_of(path).map(|r| (r, &["pull"][..]));
+            let token = server.mint(user, access.as_slice());
+            req = req.header("Authorization", format!("Bearer {token}"));
+        } else if let Some((u, p)) = &self.credentials {
             req = req.header("Authorization", basic(u, p));
         }
         let mut res = req.call().expect("GET from the registry");
@@ -136,6 +167,14 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The repository of a `/v2/<name>/{manifests,blobs,tags}/…` path.
+fn repository_of(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/v2/")?;
+    ["/manifests/", "/blobs/", "/tags/"]
+        .iter()
+        .find_map(|kind| rest.split_once(kind).map(|(name, _)| name))
 }
 
 fn basic(user: &str, password: &str) -> String {

@@ -1,0 +1,213 @@
+//! `wkg oci push` and `wkg oci pull` against a real registry behind
+//! bearer-token auth, granting as ghcr.io does: anonymous requests get a
+//! `pull` token, pushes need the user's credentials.
+
+mod support;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use support::token::TokenRequest;
+use support::{Registry, Run, Wkg};
+
+const USER: &str = "octocat";
+const PASSWORD: &str = "s3cret-pat";
+const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// `wkg.wasm` itself, written into the working directory.
+fn with_component(wkg: &Wkg, name: &str) -> Vec<u8> {
+    let bytes = wkg_host::WKG_WASM.to_vec();
+    std::fs::write(wkg.path(name), &bytes).unwrap();
+    bytes
+}
+
+/// `wkg oci push <reference> <file> --insecure <host> <extra…>`.
+fn push(wkg: &Wkg, registry: &Registry, reference: &str, file: &str, extra: &[&str]) -> Run {
+    let host = registry.host();
+    let args = ["oci", "push", reference, file, "--insecure", &host];
+    wkg.run(&[&args[..], extra].concat())
+}
+
+/// The token requests made since `before` requests had been seen.
+fn since(registry: &Registry, before: usize) -> Vec<TokenRequest> {
+    registry.token.as_ref().unwrap().requests()[before..].to_vec()
+}
+
+fn seen(registry: &Registry) -> usize {
+    registry.token.as_ref().unwrap().requests().len()
+}
+
+#[test]
+fn push_needs_credentials_and_anonymous_pull_gets_a_pull_token() {
+    let registry = Registry::token_auth(USER, PASSWORD);
+    let wkg = Wkg::new();
+    let bytes = with_component(&wkg, "app.wasm");
+    let host = registry.host();
+    let reference = format!("{host}/test/app:1.0.0");
+
+    // Anonymous: the token service grants `pull` only, the registry refuses
+    // the upload.
+    let before = seen(&registry);
+    let anonymous = push(&wkg, &registry, &reference, "app.wasm", &[]);
+    println!("anonymous push: {anonymous:#?}");
+    assert_eq!(anonymous.code, 1, "{anonymous:?}");
+    assert!(anonymous.stdout.is_empty(), "{anonymous:?}");
+    let stderr = anonymous.stderr.to_lowercase();
+    assert!(stderr.contains("authentication"), "{anonymous:?}");
+    assert!(stderr.contains("requires credentials"), "{anonymous:?}");
+    assert!(stderr.contains(&format!("`{host}`")), "{anonymous:?}");
+    assert!(stderr.contains("test/app"), "{anonymous:?}");
+    let requests = since(&registry, before);
+    println!("token requests: {requests:#?}");
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert!(r.is_anonymous(), "{r:?}");
+        assert_eq!(r.service.as_deref(), Some("wkg-test-registry"), "{r:?}");
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.granted, ["repository:test/app:pull"], "{r:?}");
+    }
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.scopes.iter().any(|s| s.contains("push"))),
+        "{requests:?}"
+    );
+
+    // A wrong password: the token service answers 401.
+    let before = seen(&registry);
+    let wrong = push(
+        &wkg,
+        &registry,
+        &reference,
+        "app.wasm",
+        &["-u", USER, "-p", "nope"],
+    );
+    println!("wrong password: {wrong:#?}");
+    assert_eq!(wrong.code, 1, "{wrong:?}");
+    assert!(
+        wrong
+            .stderr
+            .contains(&format!("rejected the credentials of `{USER}`")),
+        "{wrong:?}"
+    );
+    assert!(!wrong.stderr.contains("nope"), "password leaked: {wrong:?}");
+    let requests = since(&registry, before);
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.user.as_deref() == Some(USER) && r.status == 401),
+        "{requests:?}"
+    );
+    let (status, _) = registry.get("/v2/test/app/manifests/1.0.0", MANIFEST_TYPE);
+    assert_eq!(status, 404, "nothing was pushed");
+
+    // The right password: a `pull,push` token.
+    let before = seen(&registry);
+    let right = push(
+        &wkg,
+        &registry,
+        &reference,
+        "app.wasm",
+        &["-u", USER, "-p", PASSWORD],
+    );
+    assert_eq!(right.code, 0, "{right:?}");
+    assert!(
+        right.stdout.starts_with(&format!("pushed: {reference}\n")),
+        "{right:?}"
+    );
+    let requests = since(&registry, before);
+    assert!(
+        requests.iter().any(
+            |r| r.user.as_deref() == Some(USER) && r.granted.iter().any(|g| g.contains("push"))
+        ),
+        "{requests:?}"
+    );
+    let (status, _) = registry.get("/v2/test/app/manifests/1.0.0", MANIFEST_TYPE);
+    assert_eq!(status, 200);
+
+    // Anonymous pull: one `pull` token, reused for the manifest and blobs.
+    let before = seen(&registry);
+    let pull = Wkg::new().run(&["oci", "pull", &reference, "--insecure", &host]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    let requests = since(&registry, before);
+    assert!(
+        requests.iter().all(|r| r.is_anonymous()
+            && r.scopes == ["repository:test/app:pull"]
+            && r.granted == ["repository:test/app:pull"]),
+        "{requests:?}"
+    );
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let server = registry.token.as_ref().unwrap();
+    assert!(server.anonymous_count() >= 2);
+    assert!(server.authenticated_count() >= 2);
+
+    let out = Wkg::new();
+    let pull = out.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "pulled.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert_eq!(std::fs::read(out.path("pulled.wasm")).unwrap(), bytes);
+}
+
+#[test]
+fn push_credentials_from_env_and_docker_config() {
+    let registry = Registry::token_auth(USER, PASSWORD);
+    let host = registry.host();
+
+    // WKG_OCI_USERNAME and WKG_OCI_PASSWORD.
+    let env = Wkg::new()
+        .env("WKG_OCI_USERNAME", USER)
+        .env("WKG_OCI_PASSWORD", PASSWORD);
+    let bytes = with_component(&env, "env.wasm");
+    let reference = format!("{host}/test/env:1.0.0");
+    let before = seen(&registry);
+    let run = push(&env, &registry, &reference, "env.wasm", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let requests = since(&registry, before);
+    assert!(
+        requests.iter().all(|r| r.user.as_deref() == Some(USER)),
+        "{requests:?}"
+    );
+
+    // docker `config.json` `auths`, at `$HOME/.docker/config.json`.
+    let docker = Wkg::new();
+    with_component(&docker, "docker.wasm");
+    let dir = docker.path("home/.docker");
+    std::fs::create_dir_all(&dir).unwrap();
+    let auth = STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    std::fs::write(
+        dir.join("config.json"),
+        format!(r#"{{"auths":{{"{host}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+    let reference = format!("{host}/test/docker:1.0.0");
+    let before = seen(&registry);
+    let run = push(&docker, &registry, &reference, "docker.wasm", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let requests = since(&registry, before);
+    assert!(
+        requests.iter().all(|r| r.user.as_deref() == Some(USER)),
+        "{requests:?}"
+    );
+
+    // Both are there for anyone to pull.
+    let anyone = Wkg::new();
+    for (name, repository) in [("e.wasm", "test/env"), ("d.wasm", "test/docker")] {
+        let pull = anyone.run(&[
+            "oci",
+            "pull",
+            &format!("{host}/{repository}:1.0.0"),
+            "-o",
+            name,
+            "--insecure",
+            &host,
+        ]);
+        assert_eq!(pull.code, 0, "{pull:?}");
+        assert_eq!(std::fs::read(anyone.path(name)).unwrap(), bytes);
+    }
+}
