@@ -120,12 +120,12 @@ pub struct PublishArgs {
     /// to a tempfile before publishing
     pub paths: Vec<PathBuf>,
     /// The registry domain to use. Overrides configuration file(s)
-    #[arg(long, env = "WKG_REGISTRY")]
-    pub registry: Option<String>,
+    #[arg(long, env = "WKG_REGISTRY", value_parser = commands::parse_registry)]
+    pub registry: Option<wkg_core::package::Registry>,
     /// If not provided, the package name and version will be inferred from the Wasm file.
     /// Expected format: `<namespace>:<name>@<version>`
-    #[arg(long, env = "WKG_PACKAGE")]
-    pub package: Option<String>,
+    #[arg(long, env = "WKG_PACKAGE", value_parser = commands::get::parse_spec)]
+    pub package: Option<wkg_core::package::PackageSpec>,
     /// Attempt package, version, and registry resolution without publishing
     #[arg(long)]
     pub dry_run: bool,
@@ -228,7 +228,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Oci(OciCommand::Push(args)) => commands::oci::push(args).await,
         Command::Config(args) => commands::config::run(args),
         Command::Get(args) => commands::get::run(args).await,
-        Command::Publish(_) => not_implemented("publish"),
+        Command::Publish(args) => commands::publish::run(args).await,
         Command::Build(_) => not_implemented("build"),
         Command::Fetch(_) => not_implemented("fetch"),
         Command::Update(_) => not_implemented("update"),

@@ -15,6 +15,7 @@ use std::path::Path;
 use wasmparser::{BinaryReader, ComponentExportSectionReader, ComponentImportSectionReader};
 use wit_component::DecodedWasm;
 use wkg_core::digest::{Digest, Verifier};
+use wkg_core::publish::PackageMetadata;
 
 /// Binaries without code are kept in memory up to this size for decoding.
 const MAX_TYPES_ONLY: usize = 16 * 1024 * 1024;
@@ -26,6 +27,102 @@ pub struct Inspection {
     pub size: u64,
     pub imports: Vec<String>,
     pub exports: Vec<String>,
+    /// The name of the package when the file is a WIT package, not a
+    /// component.
+    pub wit_package: Option<wit_parser::PackageName>,
+    /// The header and the top-level wasm-metadata custom sections
+    /// (`authors`, `description`, …): a small wasm binary holding only
+    /// the metadata, for [`Inspection::package_metadata`].
+    metadata: Vec<u8>,
+}
+
+/// Custom sections that carry wasm-metadata's package metadata.
+const METADATA_SECTIONS: &[&str] = &[
+    "authors",
+    "description",
+    "licenses",
+    "source",
+    "homepage",
+    "revision",
+    "version",
+];
+
+/// Metadata sections larger than this are skipped.
+const MAX_METADATA_SECTION: u32 = 1024 * 1024;
+
+impl Inspection {
+    /// The package metadata of the top-level custom sections, as
+    /// wasm-metadata reads it (wkg-behaviour §4.6).
+    ///
+    /// # Errors
+    /// A metadata section wasm-metadata cannot parse (e.g. an invalid SPDX
+    /// expression in `licenses`).
+    pub fn package_metadata(&self) -> anyhow::Result<PackageMetadata> {
+        let payload = wasm_metadata::Payload::from_binary(&self.metadata)?;
+        let m = payload.metadata();
+        Ok(PackageMetadata {
+            description: m.description.as_ref().map(ToString::to_string),
+            licenses: m.licenses.as_ref().map(ToString::to_string),
+            source: m.source.as_ref().map(ToString::to_string),
+            homepage: m.homepage.as_ref().map(ToString::to_string),
+            authors: m.authors.as_ref().map(ToString::to_string),
+        })
+    }
+}
+
+/// Reads a custom section of `len` bytes; appends it to `out` when it is a
+/// wasm-metadata section, else skips it without holding it.
+fn keep_metadata<R: Read>(r: &mut Hashing<R>, len: u32, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut counted = Counting {
+        inner: &mut *r,
+        read: 0,
+    };
+    let name_len = read_leb_u32(&mut counted)?;
+    let header_len = counted.read;
+    if name_len > 64 || u64::from(name_len) + header_len > u64::from(len) {
+        return r.skip(u64::from(len) - header_len);
+    }
+    let mut name = vec![0u8; name_len as usize];
+    r.read_exact(&mut name)?;
+    let rest = u64::from(len) - header_len - u64::from(name_len);
+    let wanted = std::str::from_utf8(&name).is_ok_and(|n| METADATA_SECTIONS.contains(&n));
+    if !wanted || len > MAX_METADATA_SECTION {
+        return r.skip(rest);
+    }
+    let mut data = vec![0u8; rest as usize];
+    r.read_exact(&mut data)?;
+    out.push(0);
+    push_leb(out, len);
+    push_leb(out, name_len);
+    out.extend_from_slice(&name);
+    out.extend_from_slice(&data);
+    Ok(())
+}
+
+fn push_leb(out: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
 }
 
 /// Why a file cannot be pushed as a wasm artifact.
@@ -62,16 +159,33 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
         path: shown.clone(),
         source,
     };
-    let malformed = |reason: String| InspectError::Malformed {
-        path: shown.clone(),
-        reason,
-    };
     let file = File::open(path).map_err(io)?;
     if file.metadata().map_err(io)?.is_dir() {
         return Err(InspectError::Directory(shown));
     }
+    inspect_reader(BufReader::with_capacity(1024 * 1024, file), shown)
+}
+
+/// [`inspect`] for bytes in memory (a package just built); `shown` names
+/// them in errors.
+///
+/// # Errors
+/// As [`inspect`].
+pub fn inspect_bytes(bytes: &[u8], shown: &str) -> Result<Inspection, InspectError> {
+    inspect_reader(bytes, shown.to_owned())
+}
+
+fn inspect_reader(reader: impl Read, shown: String) -> Result<Inspection, InspectError> {
+    let io = |source| InspectError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let malformed = |reason: String| InspectError::Malformed {
+        path: shown.clone(),
+        reason,
+    };
     let mut r = Hashing {
-        inner: BufReader::with_capacity(1024 * 1024, file),
+        inner: reader,
         verifier: Verifier::new(),
         copy: Some(Vec::new()),
     };
@@ -87,6 +201,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
     }
 
     let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    let mut metadata = header.to_vec();
     let mut has_code = false;
     loop {
         let mut id = [0u8; 1];
@@ -117,6 +232,8 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
                 r.skip(u64::from(len))
                     .map_err(|e| malformed(e.to_string()))?;
             }
+            // Custom sections: the wasm-metadata ones are kept.
+            0 => keep_metadata(&mut r, len, &mut metadata).map_err(|e| malformed(e.to_string()))?,
             _ => r
                 .skip(u64::from(len))
                 .map_err(|e| malformed(e.to_string()))?,
@@ -138,6 +255,8 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
             size,
             imports: Vec::new(),
             exports: package_exports(&resolve, package),
+            wit_package: Some(resolve.packages[package].name.clone()),
+            metadata,
         });
     }
     Ok(Inspection {
@@ -145,6 +264,8 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
         size,
         imports,
         exports,
+        wit_package: None,
+        metadata,
     })
 }
 

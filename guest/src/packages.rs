@@ -2,7 +2,7 @@
 //! (config.toml, registry resolution, well-known metadata, credentials),
 //! its versions, and its content in the cache (wkg-behaviour §2, §4, §6, §7).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use http::StatusCode;
@@ -12,10 +12,12 @@ use wkg_core::metadata::{RegistryMetadata, oci_repository, well_known_url};
 use wkg_core::package::{PackageRef, Registry, Version};
 use wkg_core::urls::Scheme;
 
-use crate::cache::Cache;
+use crate::artifact::Artifact;
+use crate::cache::{Cache, copy_atomic, write_atomic};
 use crate::cli::Common;
 use crate::commands::config::read_config;
 use crate::http::{self as wasi_http, Body, Timeouts};
+use crate::oci::remote::BlobSource;
 use crate::oci::{self, Client, credentials};
 use crate::progress::Progress;
 
@@ -88,6 +90,29 @@ impl Registries {
         package: &PackageRef,
         registry: Option<&Registry>,
     ) -> anyhow::Result<Source> {
+        self.source_with(package, registry, true).await
+    }
+
+    /// The source of `package` to publish to: as [`Registries::source`],
+    /// but credentials the registry rejects are an error, not a fallback
+    /// to anonymous access.
+    ///
+    /// # Errors
+    /// As [`Registries::source`].
+    pub async fn publish_source(
+        &self,
+        package: &PackageRef,
+        registry: Option<&Registry>,
+    ) -> anyhow::Result<Source> {
+        self.source_with(package, registry, false).await
+    }
+
+    async fn source_with(
+        &self,
+        package: &PackageRef,
+        registry: Option<&Registry>,
+        anonymous_fallback: bool,
+    ) -> anyhow::Result<Source> {
         let mut resolution = self.config.resolve(package, registry, self.use_fallbacks)?;
         if resolution.needs_metadata() {
             let metadata = self.fetch_metadata(resolution.registry()).await;
@@ -117,8 +142,10 @@ impl Registries {
             }
         };
         let mut client = Client::new(registry.as_str(), &host, scheme, credential, self.timeouts)
-            .with_credentials_hint(PACKAGE_CREDENTIALS_HINT)
-            .with_anonymous_fallback();
+            .with_credentials_hint(PACKAGE_CREDENTIALS_HINT);
+        if anonymous_fallback {
+            client = client.with_anonymous_fallback();
+        }
         if let Some(token) = bearer {
             client = client.with_bearer_token(token);
         }
@@ -226,10 +253,7 @@ impl Source {
     ) -> anyhow::Result<PathBuf> {
         let (registry, client, repository) = match self {
             Source::Local { root } => {
-                let path = root
-                    .join(package.namespace().as_str())
-                    .join(package.name().as_str())
-                    .join(format!("{version}.wasm"));
+                let path = Source::local_path(root, package, version);
                 if !path.is_file() {
                     bail!(
                         "package `{package}@{version}` not found in `{}`",
@@ -276,5 +300,78 @@ impl Source {
         };
         cache.remember_release(registry, package, version, &layer.digest);
         Ok(path)
+    }
+
+    /// Where `package@version` lives in a local registry.
+    fn local_path(root: &Path, package: &PackageRef, version: &Version) -> PathBuf {
+        root.join(package.namespace().as_str())
+            .join(package.name().as_str())
+            .join(format!("{version}.wasm"))
+    }
+
+    /// The verified content of `package@version` in memory, without
+    /// touching the cache: for the releases a publish is checked against,
+    /// which are decoded whole anyway.
+    ///
+    /// # Errors
+    /// As [`Source::fetch`]; content larger than `limit` bytes.
+    pub async fn release_bytes(
+        &self,
+        package: &PackageRef,
+        version: &Version,
+        limit: u64,
+    ) -> anyhow::Result<Vec<u8>> {
+        let (client, repository) = match self {
+            Source::Local { root } => {
+                let path = Source::local_path(root, package, version);
+                return std::fs::read(&path)
+                    .with_context(|| format!("reading `{}`", path.display()));
+            }
+            Source::Oci {
+                client, repository, ..
+            } => (client, repository),
+        };
+        let manifest = client
+            .pull_manifest(repository, &version.to_string())
+            .await?;
+        let manifest = wkg_core::manifest::ImageManifest::from_json(&manifest.bytes)
+            .with_context(|| format!("invalid manifest for `{package}@{version}`"))?;
+        let layer = manifest.wasm_layer()?;
+        Ok(client.pull_blob_bytes(repository, layer, limit).await?)
+    }
+
+    /// Publishes `artifact` as `package@version`: an OCI push tagged with
+    /// the version, or `<root>/<namespace>/<name>/<version>.wasm` written
+    /// atomically.
+    ///
+    /// # Errors
+    /// The registry's refusal, transport and I/O errors.
+    pub async fn publish(
+        &self,
+        package: &PackageRef,
+        version: &Version,
+        artifact: Artifact,
+    ) -> anyhow::Result<()> {
+        match self {
+            Source::Oci {
+                client, repository, ..
+            } => {
+                artifact
+                    .push(client, repository, &version.to_string())
+                    .await?;
+            }
+            Source::Local { root } => {
+                let path = Source::local_path(root, package, version);
+                let written = path
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| match artifact.content() {
+                        BlobSource::File { path: file, .. } => copy_atomic(file, &path),
+                        BlobSource::Bytes(bytes) => write_atomic(&path, bytes),
+                    });
+                written.with_context(|| format!("writing `{}`", path.display()))?;
+            }
+        }
+        Ok(())
     }
 }

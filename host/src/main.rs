@@ -119,10 +119,8 @@ impl HostSide {
                 rest.next();
             } else if !arg.starts_with('-') {
                 is_config = arg == "config";
-                let uses_cache = matches!(
-                    arg.as_str(),
-                    "get" | "publish" | "build" | "fetch" | "update" | "wit"
-                );
+                let uses_cache =
+                    matches!(arg.as_str(), "get" | "build" | "fetch" | "update" | "wit");
                 if uses_cache {
                     return HostSide {
                         uses_cache,

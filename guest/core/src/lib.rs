@@ -12,6 +12,7 @@
 //!
 //! * [`package`]: labels, `ns:name` package refs, `ns:name@version` specs
 //!   and registry names.
+//! * [`publish`]: the semver series check and the annotations of a publish.
 //! * [`config`]: `config.toml` parsing, writing and merging, registry
 //!   resolution, config and cache paths.
 //! * [`metadata`]: the well-known `registry.json` and package → OCI
@@ -52,6 +53,7 @@ mod json;
 pub mod manifest;
 pub mod metadata;
 pub mod package;
+pub mod publish;
 pub mod reference;
 pub mod tags;
 pub mod urls;

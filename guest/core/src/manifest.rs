@@ -27,6 +27,18 @@ pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 pub const WASM_LAYER_MEDIA_TYPE: &str = "application/wasm";
 /// Pre-defined annotation holding a human-readable title (file name).
 pub const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
+/// Pre-defined annotation: the version of the packaged software.
+pub const VERSION_ANNOTATION: &str = "org.opencontainers.image.version";
+/// Pre-defined annotation: a human-readable description.
+pub const DESCRIPTION_ANNOTATION: &str = "org.opencontainers.image.description";
+/// Pre-defined annotation: an SPDX license expression.
+pub const LICENSES_ANNOTATION: &str = "org.opencontainers.image.licenses";
+/// Pre-defined annotation: the URL of the source code.
+pub const SOURCE_ANNOTATION: &str = "org.opencontainers.image.source";
+/// Pre-defined annotation: the URL of more information (the homepage).
+pub const URL_ANNOTATION: &str = "org.opencontainers.image.url";
+/// Pre-defined annotation: the authors, free-form.
+pub const AUTHORS_ANNOTATION: &str = "org.opencontainers.image.authors";
 /// `Accept` header value for manifest requests: the manifest types this
 /// crate reads, plus the index type so registries answer with it and
 /// [`ImageManifest::from_json`] can name it in the error.

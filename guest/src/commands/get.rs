@@ -9,9 +9,8 @@ use anyhow::{Context, bail};
 use wit_component::{DecodedWasm, WitPrinter};
 use wkg_core::package::PackageSpec;
 
-use crate::cache::{Cache, write_atomic};
+use crate::cache::{Cache, copy_atomic, write_atomic};
 use crate::cli::{Format, GetArgs};
-use crate::oci::remote::TempFile;
 use crate::packages::Registries;
 
 pub fn parse_spec(s: &str) -> Result<PackageSpec, String> {
@@ -160,11 +159,4 @@ fn check(output: &Path, content: &Content) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Copies `from` to a temporary file beside `to`, then renames it.
-fn copy_atomic(from: &Path, to: &Path) -> std::io::Result<()> {
-    let temp = TempFile::beside(to).map_err(std::io::Error::other)?;
-    std::fs::copy(from, temp.path())?;
-    temp.persist(to).map_err(std::io::Error::other)
 }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod get;
 pub mod oci;
+pub mod publish;
 
 /// Parses a registry argument (`--default-registry`, `--registry`): a
 /// `host[:port]`.

@@ -1,23 +1,19 @@
 //! `wkg oci pull` and `wkg oci push`: raw OCI references, no config.toml,
 //! no cache (wkg-behaviour §1.6).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::Args;
 use wkg_core::auth::Actions;
-use wkg_core::digest::Digest;
-use wkg_core::manifest::{
-    Descriptor, INDEX_MEDIA_TYPE, ImageManifest, MANIFEST_MEDIA_TYPE, TITLE_ANNOTATION,
-    WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, WasmConfig, format_rfc3339_utc,
-};
+use wkg_core::manifest::{INDEX_MEDIA_TYPE, ImageManifest, format_rfc3339_utc};
 use wkg_core::reference::Reference;
 
+use crate::artifact::{Artifact, Description};
 use crate::component;
 use crate::http::Timeouts;
-use crate::oci::remote::{BlobSource, Pushed};
+use crate::oci::remote::BlobSource;
 use crate::oci::transport::scheme_for;
 use crate::oci::{Client, credentials};
 use crate::progress::Progress;
@@ -151,73 +147,24 @@ pub async fn push(args: PushArgs) -> anyhow::Result<()> {
     let reference = args.reference;
     let repository = reference.repository().to_owned();
     let inspection = component::inspect(&args.file)?;
-    let created = created_time(&args.file)?;
-    let config = WasmConfig::new(
-        created,
-        args.author,
-        inspection.digest.clone(),
-        inspection.exports,
-        inspection.imports,
-    )
-    .to_json();
-    let config_descriptor = Descriptor::new(
-        WASM_CONFIG_MEDIA_TYPE,
-        Digest::sha256_of(&config),
-        config.len() as u64,
-    );
     let title = match args.file.file_name() {
         Some(name) => name.to_string_lossy().into_owned(),
         None => format!("{}.wasm", reference.file_stem()),
     };
-    let mut layer = Descriptor::new(
-        WASM_LAYER_MEDIA_TYPE,
-        inspection.digest.clone(),
-        inspection.size,
-    );
-    layer.annotations = Some(BTreeMap::from([(TITLE_ANNOTATION.to_owned(), title)]));
-    let annotations: BTreeMap<String, String> = args.annotations.into_iter().collect();
-    let manifest = ImageManifest::wasm(
-        config_descriptor.clone(),
-        layer,
-        (!annotations.is_empty()).then_some(annotations),
-    );
-
-    let client = client(&reference, args.connection)?;
-    let pushed = async {
-        client.authenticate(&repository, Actions::PullPush).await?;
-        let progress = Progress::new("Uploading", inspection.size);
-        let source = BlobSource::File {
-            path: args.file.clone(),
-            progress,
-        };
-        let layer_pushed = client
-            .push_blob(&repository, source, &inspection.digest, inspection.size)
-            .await?;
-        if layer_pushed == Pushed::Existed {
-            eprintln!(
-                "Skipped blob {} (already in the registry)",
-                inspection.digest
-            );
-        }
-        client
-            .push_blob(
-                &repository,
-                BlobSource::Bytes(config),
-                &config_descriptor.digest,
-                config_descriptor.size,
-            )
-            .await?;
-        let digest = client
-            .push_manifest(
-                &repository,
-                &reference.target(),
-                MANIFEST_MEDIA_TYPE,
-                manifest.to_json(),
-            )
-            .await?;
-        anyhow::Ok(digest)
+    let description = Description {
+        created: created_time(Some(&args.file))?,
+        author: args.author,
+        title,
+        annotations: args.annotations.into_iter().collect(),
     };
-    let digest = pushed
+    let content = BlobSource::File {
+        path: args.file.clone(),
+        progress: Progress::new("Uploading", inspection.size),
+    };
+    let artifact = Artifact::new(content, &inspection, description);
+    let client = client(&reference, args.connection)?;
+    let digest = artifact
+        .push(&client, &repository, &reference.target())
         .await
         .with_context(|| format!("unable to push `{}` to `{reference}`", args.file.display()))?;
     println!("pushed: {reference}");
@@ -246,9 +193,9 @@ fn check_output(output: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `SOURCE_DATE_EPOCH` if set, else the modification time of `file`, as
-/// RFC 3339 UTC.
-fn created_time(file: &Path) -> anyhow::Result<String> {
+/// `SOURCE_DATE_EPOCH` if set, else the modification time of `file`
+/// (now, without a file), as RFC 3339 UTC.
+pub(crate) fn created_time(file: Option<&Path>) -> anyhow::Result<String> {
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
         let secs = epoch
             .trim()
@@ -256,9 +203,12 @@ fn created_time(file: &Path) -> anyhow::Result<String> {
             .with_context(|| format!("SOURCE_DATE_EPOCH `{epoch}` is not a number of seconds"))?;
         return Ok(format_rfc3339_utc(secs, 0));
     }
-    let modified = std::fs::metadata(file)
-        .and_then(|m| m.modified())
-        .with_context(|| format!("reading `{}`", file.display()))?;
-    let since = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let time = match file {
+        Some(file) => std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .with_context(|| format!("reading `{}`", file.display()))?,
+        None => SystemTime::now(),
+    };
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     Ok(format_rfc3339_utc(since.as_secs(), since.subsec_nanos()))
 }

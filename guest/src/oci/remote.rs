@@ -174,6 +174,49 @@ impl Client {
         temp.persist(dest)
     }
 
+    /// `GET /v2/<repository>/blobs/<digest>` into memory, verified against
+    /// `blob`'s digest and size; for blobs that are decoded whole anyway.
+    ///
+    /// # Errors
+    /// [`Error::Verify`], [`Error::NotFound`], [`Error::Protocol`] when the
+    /// blob is larger than `limit` bytes, transport errors.
+    pub async fn pull_blob_bytes(
+        &self,
+        repository: &str,
+        blob: &Descriptor,
+        limit: u64,
+    ) -> Result<Vec<u8>, Error> {
+        let what = format!("blob `{}` of `{repository}`", blob.digest);
+        if blob.size > limit {
+            return Err(Error::Protocol(format!(
+                "{what} has {} bytes, more than the {limit} this operation reads into memory",
+                blob.size
+            )));
+        }
+        let url = self.urls().blob(repository, &blob.digest);
+        let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
+        let res = self.send(req).await?;
+        let mut res = self
+            .check(&Method::GET, &url, res, &[StatusCode::OK], &what)
+            .await?;
+        let mut bytes = Vec::with_capacity(usize::try_from(blob.size).unwrap_or(0));
+        while let Some(chunk) = res.body_mut().chunk().await? {
+            if (bytes.len() + chunk.len()) as u64 > blob.size {
+                return Err(Error::Protocol(format!(
+                    "{what}: the registry sent more than the {} bytes the manifest declares",
+                    blob.size
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let mut verifier = Verifier::new();
+        verifier.update(&bytes);
+        verifier
+            .verify(&blob.digest, Some(blob.size))
+            .map_err(|source| Error::Verify { what, source })?;
+        Ok(bytes)
+    }
+
     /// `HEAD /v2/<repository>/blobs/<digest>`: whether the registry has it.
     ///
     /// # Errors

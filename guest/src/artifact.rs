@@ -1,0 +1,131 @@
+//! A wasm OCI artifact as wkg writes it (wkg-behaviour §4.1, §4.2): one
+//! `application/wasm` layer, the `application/vnd.wasm.config.v0+json`
+//! config with the component's imports and exports, and the image
+//! manifest; and its push, layer first, manifest last.
+
+use std::collections::BTreeMap;
+
+use wkg_core::auth::Actions;
+use wkg_core::digest::Digest;
+use wkg_core::manifest::{
+    Descriptor, ImageManifest, MANIFEST_MEDIA_TYPE, TITLE_ANNOTATION, WASM_CONFIG_MEDIA_TYPE,
+    WASM_LAYER_MEDIA_TYPE, WasmConfig,
+};
+
+use crate::component::Inspection;
+use crate::oci::remote::{BlobSource, Pushed};
+use crate::oci::{self, Client};
+
+/// An artifact ready to push.
+#[derive(Debug)]
+pub struct Artifact {
+    content: BlobSource,
+    layer: Descriptor,
+    config: Vec<u8>,
+    config_descriptor: Descriptor,
+    manifest: ImageManifest,
+}
+
+/// What describes an artifact beside its content.
+#[derive(Debug, Default)]
+pub struct Description {
+    /// The config's `created`, RFC 3339.
+    pub created: String,
+    /// The config's `author`.
+    pub author: Option<String>,
+    /// The layer's `org.opencontainers.image.title` (a file name).
+    pub title: String,
+    /// The manifest's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Artifact {
+    /// The artifact of `content`, whose digest, size, imports and exports
+    /// `inspection` holds.
+    pub fn new(content: BlobSource, inspection: &Inspection, description: Description) -> Self {
+        let config = WasmConfig::new(
+            description.created,
+            description.author,
+            inspection.digest.clone(),
+            inspection.exports.clone(),
+            inspection.imports.clone(),
+        )
+        .to_json();
+        let config_descriptor = Descriptor::new(
+            WASM_CONFIG_MEDIA_TYPE,
+            Digest::sha256_of(&config),
+            config.len() as u64,
+        );
+        let mut layer = Descriptor::new(
+            WASM_LAYER_MEDIA_TYPE,
+            inspection.digest.clone(),
+            inspection.size,
+        );
+        layer.annotations = Some(BTreeMap::from([(
+            TITLE_ANNOTATION.to_owned(),
+            description.title,
+        )]));
+        let annotations = description.annotations;
+        let manifest = ImageManifest::wasm(
+            config_descriptor.clone(),
+            layer.clone(),
+            (!annotations.is_empty()).then_some(annotations),
+        );
+        Artifact {
+            content,
+            layer,
+            config,
+            config_descriptor,
+            manifest,
+        }
+    }
+
+    /// The layer's content.
+    pub fn content(&self) -> &BlobSource {
+        &self.content
+    }
+
+    /// Pushes the layer (unless the registry has it), the config and the
+    /// manifest, tagged `tag`; returns the manifest digest.
+    ///
+    /// # Errors
+    /// The registry's refusal, transport and I/O errors.
+    pub async fn push(
+        self,
+        client: &Client,
+        repository: &str,
+        tag: &str,
+    ) -> Result<Digest, oci::Error> {
+        client.authenticate(repository, Actions::PullPush).await?;
+        let layer = client
+            .push_blob(
+                repository,
+                self.content,
+                &self.layer.digest,
+                self.layer.size,
+            )
+            .await?;
+        if layer == Pushed::Existed {
+            eprintln!(
+                "Skipped blob {} (already in the registry)",
+                self.layer.digest
+            );
+        }
+        client
+            .push_blob(
+                repository,
+                BlobSource::Bytes(self.config),
+                &self.config_descriptor.digest,
+                self.config_descriptor.size,
+            )
+            .await?;
+        client
+            .push_manifest(
+                repository,
+                tag,
+                MANIFEST_MEDIA_TYPE,
+                self.manifest.to_json(),
+            )
+            .await
+    }
+}

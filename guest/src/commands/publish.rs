@@ -1,0 +1,207 @@
+//! `wkg publish`: a component or WIT package, or a directory built into a
+//! WIT package, published by name (wkg-behaviour §1.5, §4.6, §4.7).
+//!
+//! Where wkg goes wrong this does not: `--package` works for binaries
+//! without a version (wasm-pkg-tools#250); an existing version is refused
+//! (or, with `--skip-dupes`, skipped) whether or not the semver check runs;
+//! `--dry-run` writes nothing anywhere, not even the cache; the layer
+//! streams from the file.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use wkg_core::package::{PackageRef, PackageSpec, Version};
+use wkg_core::publish::{annotations, neighbours};
+
+use crate::artifact::{Artifact, Description};
+use crate::cli::PublishArgs;
+use crate::commands::oci::created_time;
+use crate::component::{self, Inspection};
+use crate::oci::remote::BlobSource;
+use crate::packages::{Registries, Source};
+use crate::progress::Progress;
+use crate::wit::{self, Release};
+
+/// Releases compared by the semver check are read into memory up to this
+/// size.
+const MAX_COMPARED: u64 = 256 * 1024 * 1024;
+
+/// What is published: the content and what it is.
+struct Candidate {
+    content: BlobSource,
+    inspection: Inspection,
+}
+
+pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
+    if args.workspace || args.paths.len() > 1 {
+        bail!(
+            "publishing several packages (several paths or `--workspace`) is not implemented yet \
+             in this build of wkg; publish one path at a time"
+        );
+    }
+    let Some(path) = args.paths.first() else {
+        bail!(
+            "no publish targets: pass one or more paths, or run from a workspace \
+             (see `[workspace] members` in `wkg.toml`)"
+        );
+    };
+    let registries = Registries::load(&args.common)?;
+    let candidate = if path.is_dir() {
+        build(path)?
+    } else {
+        read(path)?
+    };
+    let (package, version) = identity(&candidate.inspection, args.package.as_ref(), path)?;
+    if !version.build.is_empty() {
+        bail!(
+            "version `{version}` has build metadata, which an OCI tag cannot hold; \
+             publish `{}` instead",
+            Version::new(version.major, version.minor, version.patch)
+        );
+    }
+    let source = registries
+        .publish_source(&package, args.registry.as_ref())
+        .await?;
+
+    let published = source.versions(&package).await?;
+    if published.contains(&version) {
+        if args.skip_dupes {
+            eprintln!(
+                "warning: Skipping publish: {package}@{version} already exists in the registry"
+            );
+            return Ok(());
+        }
+        bail!(
+            "{package}@{version} already exists in the registry; publish a new version, \
+             or pass `--skip-dupes` to skip it"
+        );
+    }
+    if !args.skip_semver_check {
+        check_compatibility(&source, &package, &version, &published, &candidate).await?;
+    }
+    if args.dry_run {
+        eprintln!("warning: Aborting publish due to dry run: {package}@{version}");
+        return Ok(());
+    }
+
+    let metadata = candidate
+        .inspection
+        .package_metadata()
+        .context("reading the package's metadata")?;
+    let description = Description {
+        created: created_time(match &candidate.content {
+            BlobSource::File { path, .. } => Some(path),
+            BlobSource::Bytes(_) => None,
+        })?,
+        author: None,
+        title: format!("{}.wasm", package.name()),
+        annotations: annotations(&version, &metadata),
+    };
+    let artifact = Artifact::new(candidate.content, &candidate.inspection, description);
+    source
+        .publish(&package, &version, artifact)
+        .await
+        .with_context(|| format!("unable to publish {package}@{version}"))?;
+    eprintln!("Published {package}@{version}");
+    Ok(())
+}
+
+/// A component or WIT package file, streamed (never held whole).
+fn read(path: &Path) -> anyhow::Result<Candidate> {
+    let inspection = component::inspect(path)?;
+    let progress = Progress::new("Uploading", inspection.size);
+    Ok(Candidate {
+        content: BlobSource::File {
+            path: path.to_owned(),
+            progress,
+        },
+        inspection,
+    })
+}
+
+/// The WIT package built from the directory `dir`.
+fn build(dir: &Path) -> anyhow::Result<Candidate> {
+    let built = wit::build_dir(dir)?;
+    let inspection = component::inspect_bytes(&built.bytes, &built.name.to_string())?;
+    Ok(Candidate {
+        content: BlobSource::Bytes(built.bytes),
+        inspection,
+    })
+}
+
+/// `--package`, else the WIT package's own name and version. A component
+/// names no package of its own, so it needs `--package`.
+fn identity(
+    inspection: &Inspection,
+    package: Option<&PackageSpec>,
+    path: &Path,
+) -> anyhow::Result<(PackageRef, Version)> {
+    if let Some(spec) = package {
+        let (package, version) = spec.clone().into_parts();
+        let version =
+            version.context("version is required when manually overriding the package ID")?;
+        return Ok((package, version));
+    }
+    let Some(name) = &inspection.wit_package else {
+        bail!(
+            "`{}` is a component, which does not carry a package name and version; \
+             pass them with `--package <namespace>:<name>@<version>`",
+            path.display()
+        );
+    };
+    let package: PackageRef = format!("{}:{}", name.namespace, name.name)
+        .parse()
+        .with_context(|| format!("`{name}` is not a valid package name"))?;
+    let Some(version) = name.version.clone() else {
+        bail!(
+            "WIT package `{name}` in `{}` has no version; add one to its `package` statement \
+             (e.g. `package {name}@1.0.0;`) or pass `--package {name}@<version>`",
+            path.display()
+        );
+    };
+    Ok((package, version))
+}
+
+/// The semver pre-flight: the new release must stay compatible with the
+/// nearest lower and higher releases of its series.
+async fn check_compatibility(
+    source: &Source,
+    package: &PackageRef,
+    version: &Version,
+    published: &[Version],
+    candidate: &Candidate,
+) -> anyhow::Result<()> {
+    let (lower, higher) = neighbours(published, version);
+    if lower.is_none() && higher.is_none() {
+        return Ok(());
+    }
+    let bytes = match &candidate.content {
+        BlobSource::Bytes(bytes) => bytes.clone(),
+        BlobSource::File { path, .. } => {
+            std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?
+        }
+    };
+    let new = Release::decode(version.clone(), &bytes)?;
+    drop(bytes);
+    for neighbour in [lower, higher].into_iter().flatten() {
+        let bytes = source
+            .release_bytes(package, neighbour, MAX_COMPARED)
+            .await
+            .with_context(|| format!("fetching {package}@{neighbour} for the semver check"))?;
+        let existing = Release::decode(neighbour.clone(), &bytes)
+            .with_context(|| format!("decoding {package}@{neighbour} for the semver check"))?;
+        let checked = if neighbour < version {
+            wit::semver_check(&existing, &new)
+        } else {
+            wit::semver_check(&new, &existing)
+        };
+        checked.with_context(|| {
+            let relation = if neighbour < version { "" } else { "later " };
+            format!(
+                "new version {version} is not semver-compatible with existing {relation}\
+                 version {neighbour} (pass `--skip-semver-check` to publish anyway)"
+            )
+        })?;
+    }
+    Ok(())
+}

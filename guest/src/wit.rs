@@ -1,0 +1,170 @@
+//! WIT through wit-parser and wit-component: a WIT package built from a
+//! directory, and the semver compatibility check of two releases
+//! (wkg-behaviour §4.7, §5.5).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use wasm_metadata::{AddMetadata, AddMetadataField};
+use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, SubtypeCx};
+use wit_component::DecodedWasm;
+use wit_parser::{PackageName, Resolve, WorldId};
+use wkg_core::package::Version;
+
+/// A WIT package encoded from text.
+#[derive(Debug)]
+pub struct Built {
+    pub name: PackageName,
+    /// The binary WIT package with `name`, `version` and `processed-by`
+    /// metadata.
+    pub bytes: Vec<u8>,
+}
+
+/// Builds the WIT package in `dir`: its `*.wit` files, with the packages
+/// they use from `dir/deps`. Items behind `@unstable` gates are kept.
+///
+/// # Errors
+/// WIT that does not parse or resolve (with file, line and column from
+/// wit-parser), a dependency missing from `deps`.
+pub fn build_dir(dir: &Path) -> anyhow::Result<Built> {
+    let mut resolve = Resolve::new();
+    resolve.all_features = true;
+    let (package, _) = match resolve.push_dir(dir) {
+        Ok(pushed) => pushed,
+        // Rendered against the resolve's sources: file:line:col and a snippet.
+        Err(e) => bail!(
+            "building the WIT package in `{}` (its dependencies must be in `{}`): {}",
+            dir.display(),
+            dir.join("deps").display(),
+            resolve.render_error(&e)
+        ),
+    };
+    let name = resolve.packages[package].name.clone();
+    let encoded = wit_component::encode(&resolve, package, false)
+        .with_context(|| format!("encoding WIT package `{name}`"))?;
+    let mut metadata = AddMetadata::default();
+    metadata.name = AddMetadataField::Set(format!("{}:{}", name.namespace, name.name));
+    metadata.processed_by = vec![("wkg".to_owned(), env!("CARGO_PKG_VERSION").to_owned())];
+    if let Some(version) = &name.version {
+        metadata.version = AddMetadataField::Set(wasm_metadata::Version::new(version.to_string()));
+    }
+    let bytes = metadata
+        .to_wasm(&encoded)
+        .with_context(|| format!("adding metadata to WIT package `{name}`"))?;
+    Ok(Built { name, bytes })
+}
+
+/// A release decoded for the semver check.
+pub struct Release {
+    pub version: Version,
+    decoded: DecodedWasm,
+}
+
+impl std::fmt::Debug for Release {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Release")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Release {
+    /// Decodes `bytes`, a component or a WIT package.
+    ///
+    /// # Errors
+    /// Bytes that are neither.
+    pub fn decode(version: Version, bytes: &[u8]) -> anyhow::Result<Release> {
+        let decoded =
+            wit_component::decode(bytes).with_context(|| format!("decoding version {version}"))?;
+        Ok(Release { version, decoded })
+    }
+
+    /// The release as a binary WIT package with every version removed; a
+    /// component's world goes in the package wit-component decoded it into.
+    fn unversioned_package(&self) -> anyhow::Result<Vec<u8>> {
+        let mut resolve = self.decoded.resolve().clone();
+        let package = match &self.decoded {
+            DecodedWasm::WitPackage(_, package) => *package,
+            DecodedWasm::Component(_, world) => resolve.worlds[*world]
+                .package
+                .context("the component's world has no package")?,
+        };
+        for (_, p) in resolve.packages.iter_mut() {
+            p.name.version = None;
+        }
+        wit_component::encode(&resolve, package, false)
+            .with_context(|| format!("encoding version {} for the semver check", self.version))
+    }
+
+    /// The worlds to compare, by name: each world of a WIT package, or the
+    /// world of a component.
+    fn worlds(&self) -> HashMap<&str, WorldId> {
+        let resolve = self.decoded.resolve();
+        match &self.decoded {
+            DecodedWasm::Component(_, world) => {
+                HashMap::from([(resolve.worlds[*world].name.as_str(), *world)])
+            }
+            DecodedWasm::WitPackage(_, package) => resolve.packages[*package]
+                .worlds
+                .iter()
+                .map(|(name, id)| (name.as_str(), *id))
+                .collect(),
+        }
+    }
+}
+
+/// Checks that `newer` only adds to `older` (two releases of one semver
+/// series): every world of `older` is still there, and a component of each
+/// of `newer`'s worlds could stand in for one of `older`'s.
+///
+/// This is the check of wit-component's `semver_check`, done without the
+/// text-format parser that function links in (2.3 MB of the component):
+/// both releases are encoded as WIT packages with versions removed (so
+/// names line up, as there), nested in one component, and wasmparser's
+/// component subtyping compares each pair of world types.
+///
+/// # Errors
+/// The world that was removed or changed incompatibly, with wasmparser's
+/// reason as the cause.
+pub fn semver_check(older: &Release, newer: &Release) -> anyhow::Result<()> {
+    let older_worlds = older.worlds();
+    let newer_worlds = newer.worlds();
+    if let Some(name) = older_worlds.keys().find(|n| !newer_worlds.contains_key(*n)) {
+        bail!("world `{name}` was removed");
+    }
+    let mut root = wasm_encoder::Component::new();
+    for release in [older, newer] {
+        let bytes = release.unversioned_package()?;
+        root.section(&wasm_encoder::RawSection {
+            id: wasm_encoder::ComponentSectionId::Component as u8,
+            data: &bytes,
+        });
+    }
+    let types = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&root.finish())
+        .context("validating the two releases' WIT")?;
+    let types = types.as_ref();
+    let world_type = |index: u32, name: &str| -> anyhow::Result<ComponentEntityType> {
+        let package = &types[types.component_at(index)];
+        let wrapper = match package.exports.get(name).map(|item| &item.ty) {
+            Some(ComponentEntityType::Type {
+                referenced: ComponentAnyTypeId::Component(id),
+                ..
+            }) => &types[*id],
+            _ => bail!("world `{name}` is missing from the encoded package"),
+        };
+        let Some((_, item)) = wrapper.exports.iter().next() else {
+            bail!("world `{name}` has no component type");
+        };
+        Ok(item.ty)
+    };
+    for name in older_worlds.keys() {
+        let (old, new) = (world_type(0, name)?, world_type(1, name)?);
+        let mut cx = SubtypeCx::new_with_refs(types, types);
+        cx.component_entity_type(&new, &old, 0)
+            .map_err(|e| anyhow!("{}", e.message()))
+            .with_context(|| format!("world `{name}` changed incompatibly"))?;
+    }
+    Ok(())
+}

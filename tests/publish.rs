@@ -1,0 +1,568 @@
+//! `wkg publish` through the native host and the real component, against a
+//! real Distribution registry (and a local registry), and the WASI 0.2
+//! packages published under a namespace prefix and fetched back by name.
+
+mod support;
+
+use std::path::Path;
+
+use support::{Registry, Wkg};
+
+/// A registry and a working directory whose `config.toml` maps the `test`
+/// namespace to it over plain http.
+fn setup() -> (Registry, Wkg) {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    let host = registry.host();
+    std::fs::write(
+        wkg.path("config.toml"),
+        format!(
+            "[namespace_registries]\ntest = \"{host}\"\n\n[registry.\"{host}\".oci]\nprotocol = \"http\"\n"
+        ),
+    )
+    .unwrap();
+    (registry, wkg)
+}
+
+fn publish(wkg: &Wkg, args: &[&str]) -> support::Run {
+    let mut all = vec!["publish", "--config", "config.toml", "--cache", "cache"];
+    all.extend_from_slice(args);
+    wkg.run(&all)
+}
+
+fn get(wkg: &Wkg, args: &[&str]) -> support::Run {
+    let mut all = vec!["get", "--config", "config.toml", "--cache", "cache"];
+    all.extend_from_slice(args);
+    wkg.run(&all)
+}
+
+/// Writes `wit` as the only file of the directory `dir`.
+fn wit_dir(wkg: &Wkg, dir: &str, wit: &str) {
+    let dir = wkg.path(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("package.wit"), wit).unwrap();
+}
+
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+/// The manifest and config of `repo:tag`.
+fn artifact(registry: &Registry, repo: &str, tag: &str) -> (serde_json::Value, serde_json::Value) {
+    let (status, manifest) = registry.get(
+        &format!("/v2/{repo}/manifests/{tag}"),
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&manifest));
+    let manifest = json(&manifest);
+    let digest = manifest["config"]["digest"].as_str().unwrap();
+    let (status, config) = registry.get(&format!("/v2/{repo}/blobs/{digest}"), "*/*");
+    assert_eq!(status, 200);
+    (manifest, json(&config))
+}
+
+fn tags(registry: &Registry, repo: &str) -> Vec<String> {
+    let (status, body) = registry.get(&format!("/v2/{repo}/tags/list"), "application/json");
+    if status == 404 {
+        return Vec::new();
+    }
+    let mut tags: Vec<String> = json(&body)["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    tags.sort();
+    tags
+}
+
+#[test]
+fn publishes_a_wit_directory_and_never_overwrites_a_release() {
+    let (registry, wkg) = setup();
+    wit_dir(
+        &wkg,
+        "dep",
+        "package test:dep@0.1.0;\n\ninterface api {\n  f: func() -> u32;\n}\n\nworld w {\n  export api;\n}\n",
+    );
+
+    let run = publish(&wkg, &["dep"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("Published test:dep@0.1.0"), "{run:?}");
+
+    let (manifest, config) = artifact(&registry, "test/dep", "0.1.0");
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.version"],
+        "0.1.0"
+    );
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        "dep.wasm"
+    );
+    assert_eq!(manifest["layers"][0]["mediaType"], "application/wasm");
+    assert_eq!(config["author"], serde_json::Value::Null);
+    let exports = config["component"]["exports"].as_array().unwrap();
+    assert!(exports.contains(&"test:dep/w@0.1.0".into()), "{config}");
+    assert!(exports.contains(&"test:dep/api@0.1.0".into()), "{config}");
+
+    // Fetched back by name, as WIT.
+    let run = get(&wkg, &["test:dep@0.1.0", "-o", "dep.wit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(wkg.path("dep.wit")).unwrap();
+    assert!(text.contains("package test:dep@0.1.0;"), "{text}");
+    assert!(text.contains("f: func() -> u32;"), "{text}");
+
+    // The same version again: refused, also without the semver check
+    // (wkg overwrites then), and skipped with --skip-dupes.
+    let before = manifest_digest(&registry, "test/dep", "0.1.0");
+    let puts = registry.requests("PUT", "/v2/test/dep/manifests/");
+    for extra in [&[][..], &["--skip-semver-check"][..]] {
+        let mut args = vec!["dep"];
+        args.extend_from_slice(extra);
+        let run = publish(&wkg, &args);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stderr
+                .contains("test:dep@0.1.0 already exists in the registry"),
+            "{run:?}"
+        );
+        assert!(run.stderr.contains("--skip-dupes"), "{run:?}");
+    }
+    let run = publish(&wkg, &["dep", "--skip-dupes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("warning: Skipping publish: test:dep@0.1.0 already exists in the registry"),
+        "{run:?}"
+    );
+    assert_eq!(registry.requests("PUT", "/v2/test/dep/manifests/"), puts);
+    assert_eq!(manifest_digest(&registry, "test/dep", "0.1.0"), before);
+}
+
+fn manifest_digest(registry: &Registry, repo: &str, tag: &str) -> String {
+    let (_, manifest) = registry.get(
+        &format!("/v2/{repo}/manifests/{tag}"),
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(&manifest))
+}
+
+#[test]
+fn semver_check_per_series() {
+    let (registry, wkg) = setup();
+    let version = |v: &str, world: &str, items: &str| {
+        let dir = format!("v{v}");
+        wit_dir(
+            &wkg,
+            &dir,
+            &format!(
+                "package test:lib@{v};\n\ninterface api {{\n{items}}}\n\nworld {world} {{\n  export api;\n}}\n"
+            ),
+        );
+        dir
+    };
+    let f = "  f: func();\n";
+    let g = "  g: func(x: string) -> string;\n";
+
+    let dir = version("0.1.0", "w", f);
+    assert_eq!(publish(&wkg, &[&dir]).code, 0);
+    // Adding a function is compatible.
+    let dir = version("0.1.1", "w", &format!("{f}{g}"));
+    let run = publish(&wkg, &[&dir]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // Removing one is not: checked against the nearest lower release.
+    let dir = version("0.1.2", "w", g);
+    let run = publish(&wkg, &[&dir]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("new version 0.1.2 is not semver-compatible with existing version 0.1.1"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("world `w`"), "{run:?}");
+    assert!(run.stderr.contains("--skip-semver-check"), "{run:?}");
+    assert_eq!(tags(&registry, "test/lib"), ["0.1.0", "0.1.1"]);
+    // ... unless the check is skipped.
+    let run = publish(&wkg, &[&dir, "--skip-semver-check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // A removed world is breaking.
+    let dir = version("0.1.3", "other", g);
+    let run = publish(&wkg, &[&dir]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("world `w` was removed"), "{run:?}");
+    // A new series starts fresh.
+    let dir = version("0.2.0", "other", "  h: func();\n");
+    let run = publish(&wkg, &[&dir]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // A version between two releases must fit both neighbours.
+    let dir = version("1.0.0", "w", f);
+    assert_eq!(publish(&wkg, &[&dir]).code, 0);
+    let dir = version("1.2.0", "w", &format!("{f}  h: func();\n"));
+    assert_eq!(publish(&wkg, &[&dir]).code, 0);
+    let dir = version("1.1.0", "w", &format!("{f}{g}"));
+    let run = publish(&wkg, &[&dir]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "new version 1.1.0 is not semver-compatible with existing later version 1.2.0"
+        ),
+        "{run:?}"
+    );
+    assert_eq!(
+        tags(&registry, "test/lib"),
+        ["0.1.0", "0.1.1", "0.1.2", "0.2.0", "1.0.0", "1.2.0"]
+    );
+}
+
+/// `bytes` with top-level custom sections `(name, text)` appended.
+fn with_custom_sections(bytes: &[u8], sections: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for (name, text) in sections {
+        let mut payload = Vec::new();
+        leb(&mut payload, name.len());
+        payload.extend_from_slice(name.as_bytes());
+        payload.extend_from_slice(text.as_bytes());
+        out.push(0);
+        leb(&mut out, payload.len());
+        out.extend_from_slice(&payload);
+    }
+    out
+}
+
+fn leb(out: &mut Vec<u8>, mut v: usize) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[test]
+fn publishes_components_with_package_and_metadata() {
+    let (registry, wkg) = setup();
+    let component = with_custom_sections(
+        wkg_host::WKG_WASM,
+        &[
+            ("description", "The wkg tool"),
+            ("licenses", "Apache-2.0 WITH LLVM-exception"),
+            ("homepage", "https://example.com/wkg"),
+            ("source", "https://example.com/wkg.git"),
+            ("authors", "The wkg developers"),
+            ("revision", "abc123"),
+        ],
+    );
+    std::fs::write(wkg.path("app.wasm"), &component).unwrap();
+
+    // A component carries no package name: --package is needed.
+    let run = publish(&wkg, &["app.wasm"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("--package"), "{run:?}");
+    let run = publish(&wkg, &["app.wasm", "--package", "test:app"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("version is required"), "{run:?}");
+
+    let run = publish(&wkg, &["app.wasm", "--package", "test:app@1.0.0"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("Published test:app@1.0.0"), "{run:?}");
+    let (manifest, config) = artifact(&registry, "test/app", "1.0.0");
+    let annotations = &manifest["annotations"];
+    assert_eq!(annotations["org.opencontainers.image.version"], "1.0.0");
+    assert_eq!(
+        annotations["org.opencontainers.image.description"],
+        "The wkg tool"
+    );
+    assert_eq!(
+        annotations["org.opencontainers.image.licenses"],
+        "Apache-2.0 WITH LLVM-exception"
+    );
+    assert_eq!(
+        annotations["org.opencontainers.image.url"],
+        "https://example.com/wkg"
+    );
+    assert_eq!(
+        annotations["org.opencontainers.image.source"],
+        "https://example.com/wkg.git"
+    );
+    assert_eq!(
+        annotations["org.opencontainers.image.authors"],
+        "The wkg developers"
+    );
+    assert!(
+        annotations
+            .get("org.opencontainers.image.revision")
+            .is_none()
+    );
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        "app.wasm"
+    );
+    assert!(
+        !config["component"]["imports"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{config}"
+    );
+
+    // The next minor release is checked against 1.0.0 (the same world).
+    let run = publish(&wkg, &["app.wasm", "--package", "test:app@1.1.0"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let (_, blob) = registry.get(
+        &format!(
+            "/v2/test/app/blobs/{}",
+            artifact(&registry, "test/app", "1.1.0").0["layers"][0]["digest"]
+                .as_str()
+                .unwrap()
+        ),
+        "*/*",
+    );
+    assert_eq!(blob, component);
+
+    // A WIT package without a version works with --package (wkg #250).
+    wit_dir(
+        &wkg,
+        "nover",
+        "package test:nover;\n\ninterface i {\n  f: func();\n}\n",
+    );
+    let run = publish(&wkg, &["nover"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("has no version"), "{run:?}");
+    let run = publish(&wkg, &["nover", "--package", "test:nover@0.3.0"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(tags(&registry, "test/nover"), ["0.3.0"]);
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let (registry, wkg) = setup();
+    wit_dir(
+        &wkg,
+        "dep",
+        "package test:dep@0.1.0;\n\ninterface api {\n  f: func();\n}\n",
+    );
+    let run = publish(&wkg, &["dep", "--dry-run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("warning: Aborting publish due to dry run: test:dep@0.1.0"),
+        "{run:?}"
+    );
+    assert_eq!(registry.requests("POST", "/v2/"), 0);
+    assert_eq!(registry.requests("PUT", "/v2/"), 0);
+    assert!(tags(&registry, "test/dep").is_empty());
+    assert!(!wkg.path("cache").exists());
+
+    // The local backend: nothing created on a dry run; the file on a publish.
+    std::fs::write(
+        wkg.path("config.toml"),
+        "[namespace_registries]\ntest = \"files\"\n\n[registry.files.local]\nroot = \"reg\"\n",
+    )
+    .unwrap();
+    let run = publish(&wkg, &["dep", "--dry-run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!wkg.path("reg").exists());
+    let run = publish(&wkg, &["dep"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let file = wkg.path("reg/test/dep/0.1.0.wasm");
+    let published = std::fs::read(&file).unwrap();
+    assert_eq!(&published[..4], b"\0asm");
+    let run = publish(&wkg, &["dep"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already exists"), "{run:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), published);
+    let names: Vec<_> = std::fs::read_dir(wkg.path("reg/test/dep"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary files left: {names:?}");
+}
+
+#[test]
+fn bad_input_is_refused_with_nothing_published() {
+    let (registry, wkg) = setup();
+    std::fs::write(wkg.path("notwasm.wasm"), b"hello").unwrap();
+    wit_dir(
+        &wkg,
+        "broken",
+        "package test:broken@0.1.0;\n\ninterface i {\n  f: func(\n}\n",
+    );
+    wit_dir(
+        &wkg,
+        "missing-dep",
+        "package test:app@0.1.0;\n\nworld w {\n  import wasi:io/streams@0.2.3;\n}\n",
+    );
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&[], 1, "no publish targets"),
+        (&["missing.wasm"], 1, "missing.wasm"),
+        (
+            &["notwasm.wasm", "--package", "test:x@1.0.0"],
+            1,
+            "not a wasm binary",
+        ),
+        (&["broken"], 1, "package.wit:5"),
+        (&["missing-dep"], 1, "wasi:io"),
+        (&["broken", "--package", "../x:y@1.0.0"], 2, "invalid value"),
+        (
+            &["broken", "--package", "acme:../../x@1.0.0"],
+            2,
+            "invalid value",
+        ),
+        (&["a.wasm", "b.wasm"], 1, "one path at a time"),
+    ];
+    for (args, code, needle) in cases {
+        let run = publish(&wkg, args);
+        assert_eq!(run.code, *code, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(needle), "{args:?}: {run:?}");
+    }
+    assert_eq!(registry.requests("POST", "/v2/"), 0);
+    assert_eq!(registry.requests("PUT", "/v2/"), 0);
+}
+
+/// The WASI packages of one version, in dependency order.
+const WASI: [&str; 7] = [
+    "io",
+    "clocks",
+    "random",
+    "filesystem",
+    "sockets",
+    "cli",
+    "http",
+];
+
+/// `<dir>/<pkg>/` holding the package's WIT, with every other WASI package
+/// of `version` in its `deps/`.
+fn wasi_dir(dir: &Path, version: &str, package: &str) -> std::path::PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/wasi")
+        .join(version);
+    let root = dir.join(format!("{package}-{version}"));
+    copy_dir(&fixtures.join(package), &root);
+    for other in WASI.iter().filter(|p| **p != package) {
+        copy_dir(&fixtures.join(other), &root.join("deps").join(other));
+    }
+    root
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn wasi_packages_round_trip_under_a_namespace_prefix() {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    let oci = registry.host();
+    // wasi.dev-style metadata, in the current format for publishing and in
+    // the legacy one (what wasi.dev serves) for fetching.
+    let current = support::wellknown::serve(format!(
+        r#"{{"oci": {{"registry": "{oci}", "namespacePrefix": "webassembly/"}}}}"#
+    ));
+    let legacy = support::wellknown::serve(format!(
+        r#"{{"ociRegistry": "{oci}", "ociNamespacePrefix": "webassembly/"}}"#
+    ));
+    let config = |port: u16| {
+        format!(
+            "[namespace_registries]\nwasi = \"localhost:{port}\"\n\n\
+             [registry.\"localhost:{port}\".oci]\nprotocol = \"http\"\n"
+        )
+    };
+    std::fs::write(wkg.path("config.toml"), config(current)).unwrap();
+
+    for version in ["0.2.3", "0.2.12"] {
+        for package in WASI {
+            let dir = wasi_dir(wkg.cwd.path(), version, package);
+            let dir = dir.to_str().unwrap();
+            let mut run = publish(&wkg, &[dir]);
+            if (package, version) == ("http", "0.2.12") {
+                // 0.2.12 gives a resource in `wasi:http/types` a method (behind
+                // `@unstable`, which builds keep) that the `imports` world then
+                // requires of its host: wkg's check calls that breaking.
+                assert_eq!(run.code, 1, "{run:?}");
+                assert!(
+                    run.stderr.contains(
+                        "new version 0.2.12 is not semver-compatible with existing version 0.2.3"
+                    ),
+                    "{run:?}"
+                );
+                assert!(run.stderr.contains("send-informational"), "{run:?}");
+                run = publish(&wkg, &[dir, "--skip-semver-check"]);
+            }
+            assert_eq!(run.code, 0, "wasi:{package}@{version}: {run:?}");
+            assert!(
+                run.stderr
+                    .contains(&format!("Published wasi:{package}@{version}")),
+                "{run:?}"
+            );
+        }
+    }
+    for package in WASI {
+        assert_eq!(
+            tags(&registry, &format!("webassembly/wasi/{package}")),
+            ["0.2.12", "0.2.3"]
+        );
+    }
+    let (manifest, config_json) = artifact(&registry, "webassembly/wasi/http", "0.2.3");
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        "http.wasm"
+    );
+    let exports = config_json["component"]["exports"].as_array().unwrap();
+    assert!(
+        exports.contains(&"wasi:http/proxy@0.2.3".into()),
+        "{config_json}"
+    );
+    assert!(
+        exports.contains(&"wasi:http/types@0.2.3".into()),
+        "{config_json}"
+    );
+
+    // Fetched back through the legacy metadata, as WIT and as wasm.
+    std::fs::write(wkg.path("config.toml"), config(legacy)).unwrap();
+    let run = get(
+        &wkg,
+        &["wasi:http@0.2.3", "--format", "wit", "-o", "http.wit"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(wkg.path("http.wit")).unwrap();
+    assert!(text.contains("package wasi:http@0.2.3;"), "{text}");
+    assert!(text.contains("world proxy"), "{text}");
+    assert!(text.contains("resource incoming-request"), "{text}");
+
+    let run = get(&wkg, &["wasi:cli", "--format", "wasm", "-o", "cli.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("0.2.12"),
+        "the highest version: {run:?}"
+    );
+    let wasm = std::fs::read(wkg.path("cli.wasm")).unwrap();
+    assert_eq!(&wasm[..8], b"\0asm\x0d\0\x01\0");
+
+    // Republishing a release is refused; the next patch of the series is
+    // checked against the releases around it and passes.
+    let dir = wasi_dir(wkg.cwd.path(), "0.2.3", "io");
+    std::fs::write(wkg.path("config.toml"), config(current)).unwrap();
+    let run = publish(&wkg, &[dir.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("wasi:io@0.2.3 already exists"),
+        "{run:?}"
+    );
+    let run = publish(
+        &wkg,
+        &[
+            dir.to_str().unwrap(),
+            "--package",
+            "wasi:io@0.2.4",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+}
