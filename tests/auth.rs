@@ -211,3 +211,107 @@ fn push_credentials_from_env_and_docker_config() {
         assert_eq!(std::fs::read(anyone.path(name)).unwrap(), bytes);
     }
 }
+
+/// A `config.toml` mapping the `test` namespace to `registry` over http,
+/// with `auth` lines under its `oci` table.
+fn package_config(wkg: &Wkg, registry: &Registry, auth: &str) {
+    let host = registry.host();
+    std::fs::write(
+        wkg.path("config.toml"),
+        format!(
+            "[namespace_registries]\ntest = \"{host}\"\n\n\
+             [registry.\"{host}\".oci]\nprotocol = \"http\"\n{auth}"
+        ),
+    )
+    .unwrap();
+}
+
+fn package_command(wkg: &Wkg, command: &str, args: &[&str]) -> Run {
+    let all = [command, "--config", "config.toml", "--cache", "cache"];
+    wkg.run(&[&all[..], args].concat())
+}
+
+#[test]
+fn packages_by_name_on_a_token_registry() {
+    let registry = Registry::token_auth(USER, PASSWORD);
+    let host = registry.host();
+    let wkg = Wkg::new();
+    std::fs::create_dir_all(wkg.path("dep")).unwrap();
+    std::fs::write(
+        wkg.path("dep/package.wit"),
+        "package test:dep@0.1.0;\n\ninterface i {\n  f: func();\n}\n",
+    )
+    .unwrap();
+
+    // No credentials: publishing is refused, and the error says how to log in.
+    package_config(&wkg, &registry, "");
+    let run = package_command(&wkg, "publish", &["dep"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("requires credentials"), "{run:?}");
+    assert!(run.stderr.contains("config.toml"), "{run:?}");
+
+    // Wrong credentials: refused too (no anonymous fallback for a publish).
+    package_config(
+        &wkg,
+        &registry,
+        &format!("auth = {{ username = \"{USER}\", password = \"wrong\" }}\n"),
+    );
+    let run = package_command(&wkg, "publish", &["dep"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("rejected the credentials"), "{run:?}");
+    assert!(
+        !run.stderr.contains("wrong"),
+        "no password in errors: {run:?}"
+    );
+
+    // The config's credentials publish.
+    let auth = STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    package_config(&wkg, &registry, &format!("auth = \"{auth}\"\n"));
+    let run = package_command(&wkg, "publish", &["dep"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("Published test:dep@0.1.0"), "{run:?}");
+
+    // Anonymous `get` gets a pull token; stale credentials fall back to it.
+    for auth in [
+        "",
+        "auth = { username = \"octocat\", password = \"stale\" }\n",
+    ] {
+        package_config(&wkg, &registry, auth);
+        let before = seen(&registry);
+        let run = package_command(
+            &wkg,
+            "get",
+            &["test:dep@0.1.0", "-o", "dep.wit", "--overwrite"],
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        let text = std::fs::read_to_string(wkg.path("dep.wit")).unwrap();
+        assert!(text.contains("package test:dep@0.1.0;"), "{text}");
+        assert!(
+            since(&registry, before)
+                .iter()
+                .any(|r| r.user.is_none() && r.status == 200),
+            "an anonymous token was used"
+        );
+        std::fs::remove_dir_all(wkg.path("cache")).unwrap();
+    }
+
+    // A bearer token from WKG_REGISTRY_<HOST>_AUTH_BEARER is sent as-is.
+    let token = registry
+        .token
+        .as_ref()
+        .unwrap()
+        .mint(USER, &[("test/dep", &["pull", "push"])]);
+    let env = format!("WKG_REGISTRY_{}_AUTH_BEARER", host.replace(['.', ':'], "_"));
+    package_config(&wkg, &registry, "");
+    let wkg = wkg.env(&env, &token);
+    std::fs::write(
+        wkg.path("dep/package.wit"),
+        "package test:dep@0.1.1;\n\ninterface i {\n  f: func();\n  g: func();\n}\n",
+    )
+    .unwrap();
+    let before = seen(&registry);
+    let run = package_command(&wkg, "publish", &["dep"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("Published test:dep@0.1.1"), "{run:?}");
+    assert_eq!(since(&registry, before).len(), 0, "no token exchange");
+}
