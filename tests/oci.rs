@@ -480,7 +480,7 @@ fn corrupted_blob_is_refused_and_nothing_is_written() {
 }
 
 #[test]
-fn version_help_and_unimplemented_commands() {
+fn version_help_and_usage_errors() {
     let wkg = Wkg::new();
     let version = wkg.run(&["--version"]);
     assert_eq!(version.code, 0);
@@ -490,7 +490,7 @@ fn version_help_and_unimplemented_commands() {
     assert!(help.stdout.contains("pull") && help.stdout.contains("push"));
     let usage = wkg.run(&["nope"]);
     assert_eq!(usage.code, 2);
-    let later = wkg.run(&["fetch"]);
+    let later = wkg.run(&["publish", "a.wasm", "b.wasm"]);
     assert_eq!(later.code, 1);
     assert!(later.stderr.contains("not implemented yet"), "{later:?}");
 }

@@ -23,10 +23,11 @@ pub struct Cache {
 
 impl Cache {
     /// The cache of a command: `--cache` / `WKG_CACHE_DIR`, else
-    /// `$XDG_CACHE_HOME/wasm-pkg` or `$HOME/.cache/wasm-pkg`; created.
+    /// `$XDG_CACHE_HOME/wasm-pkg` or `$HOME/.cache/wasm-pkg`; created on
+    /// the first write.
     ///
     /// # Errors
-    /// No directory can be named, or it cannot be created.
+    /// No directory can be named (no `--cache`, `HOME` or `XDG_CACHE_HOME`).
     pub fn open(common: &Common) -> anyhow::Result<Cache> {
         let dir = match &common.cache {
             Some(dir) => dir.clone(),
@@ -38,8 +39,6 @@ impl Cache {
                     .context("cannot locate the cache directory: set HOME or XDG_CACHE_HOME, or pass --cache")?
             }
         };
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating cache directory `{}`", dir.display()))?;
         Ok(Cache { dir })
     }
 

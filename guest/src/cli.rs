@@ -166,7 +166,20 @@ pub struct BuildArgs {
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     #[command(flatten)]
+    pub lock: LockArgs,
+    #[command(flatten)]
     pub common: Common,
+}
+
+/// How the lock file constrains `build` and `fetch`.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Fail if `wkg.lock` would change
+    #[arg(long)]
+    pub locked: bool,
+    /// Use only `wkg.lock` and the cache; make no network request
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]
@@ -178,11 +191,16 @@ pub struct FetchArgs {
     #[arg(short = 't', long = "type", ignore_case = true)]
     pub output_type: Option<OutputType>,
     #[command(flatten)]
+    pub lock: LockArgs,
+    #[command(flatten)]
     pub common: Common,
 }
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
+    /// Update only these dependencies (`<namespace>:<name>`); all of them by default
+    #[arg(value_parser = parse_package_ref)]
+    pub packages: Vec<wkg_core::package::PackageRef>,
     /// The directory containing the WIT files to update dependencies for
     #[arg(short = 'd', long = "wit-dir", default_value = "wit")]
     pub dir: PathBuf,
@@ -202,6 +220,10 @@ pub enum WitCommand {
     Fetch(FetchArgs),
     /// Deprecated: use `wkg update`
     Update(UpdateArgs),
+}
+
+fn parse_package_ref(s: &str) -> Result<wkg_core::package::PackageRef, String> {
+    s.parse().map_err(|e| format!("{e}"))
 }
 
 /// Parses `args` and runs the command; returns the process exit code.
@@ -229,22 +251,22 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Config(args) => commands::config::run(args),
         Command::Get(args) => commands::get::run(args).await,
         Command::Publish(args) => commands::publish::run(args).await,
-        Command::Build(_) => not_implemented("build"),
-        Command::Fetch(_) => not_implemented("fetch"),
-        Command::Update(_) => not_implemented("update"),
+        Command::Build(args) => commands::wit::build(args).await,
+        Command::Fetch(args) => commands::wit::fetch(args).await,
+        Command::Update(args) => commands::wit::update(args).await,
         Command::Wit(command) => {
-            let name = match command {
+            let name = match &command {
                 WitCommand::Build(_) => "build",
                 WitCommand::Fetch(_) => "fetch",
                 WitCommand::Update(_) => "update",
             };
             eprintln!("warning: `wkg wit {name}` is deprecated");
             eprintln!("   help: use `wkg {name}` instead");
-            not_implemented(name)
+            match command {
+                WitCommand::Build(args) => commands::wit::build(args).await,
+                WitCommand::Fetch(args) => commands::wit::fetch(args).await,
+                WitCommand::Update(args) => commands::wit::update(args).await,
+            }
         }
     }
-}
-
-fn not_implemented(command: &str) -> anyhow::Result<()> {
-    anyhow::bail!("`wkg {command}` is not implemented yet in this build of wkg")
 }

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod component;
+pub mod deps;
 pub mod http;
 pub mod io;
 pub mod oci;

@@ -2,12 +2,16 @@
 //! (config.toml, registry resolution, well-known metadata, credentials),
 //! its versions, and its content in the cache (wkg-behaviour §2, §4, §6, §7).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use http::StatusCode;
 use wkg_core::auth::Credential;
 use wkg_core::config::{Backend, Config, global_config_path, registry_auth_env_var};
+use wkg_core::digest::Digest;
+use wkg_core::manifest::Descriptor;
 use wkg_core::metadata::{RegistryMetadata, oci_repository, well_known_url};
 use wkg_core::package::{PackageRef, Registry, Version};
 use wkg_core::urls::Scheme;
@@ -28,6 +32,18 @@ pub struct Registries {
     /// wkg applies the `wasi`/`ba` fallbacks to the global config only.
     use_fallbacks: bool,
     timeouts: Timeouts,
+    /// Registry metadata fetched so far, by registry.
+    metadata: RefCell<HashMap<Registry, RegistryMetadata>>,
+}
+
+/// One release of a package, as its registry has it now.
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub version: Version,
+    /// The digest of the content (the wasm layer).
+    pub digest: Digest,
+    /// The wasm layer, for OCI registries.
+    layer: Option<Descriptor>,
 }
 
 /// Where a package's releases come from.
@@ -77,6 +93,7 @@ impl Registries {
             config,
             use_fallbacks,
             timeouts: Timeouts::from_env(),
+            metadata: RefCell::default(),
         })
     }
 
@@ -91,6 +108,19 @@ impl Registries {
         registry: Option<&Registry>,
     ) -> anyhow::Result<Source> {
         self.source_with(package, registry, true).await
+    }
+
+    /// The name of the registry `package` comes from (what `wkg.lock`
+    /// records), from the config alone.
+    ///
+    /// # Errors
+    /// No registry for the namespace.
+    pub fn registry_name(&self, package: &PackageRef) -> anyhow::Result<Registry> {
+        Ok(self
+            .config
+            .resolve(package, None, self.use_fallbacks)?
+            .registry()
+            .clone())
     }
 
     /// The source of `package` to publish to: as [`Registries::source`],
@@ -115,7 +145,18 @@ impl Registries {
     ) -> anyhow::Result<Source> {
         let mut resolution = self.config.resolve(package, registry, self.use_fallbacks)?;
         if resolution.needs_metadata() {
-            let metadata = self.fetch_metadata(resolution.registry()).await;
+            let registry = resolution.registry().clone();
+            let known = self.metadata.borrow().get(&registry).cloned();
+            let metadata = match known {
+                Some(metadata) => metadata,
+                None => {
+                    let metadata = self.fetch_metadata(&registry).await;
+                    self.metadata
+                        .borrow_mut()
+                        .insert(registry, metadata.clone());
+                    metadata
+                }
+            };
             resolution = resolution.with_metadata(metadata)?;
         }
         let registry = resolution.registry().clone();
@@ -240,42 +281,58 @@ impl Source {
 
     /// A file holding the verified content of `package@version`: in the
     /// cache for OCI registries, the registry's own file for local ones.
+    /// A release already in the cache is served without a request.
     ///
     /// # Errors
-    /// [`oci::Error::NotFound`] naming the package when the release does not
-    /// exist; a manifest that is not a wasm artifact; verification, transport
-    /// and I/O errors.
+    /// As [`Source::release`] and [`Source::content`].
     pub async fn fetch(
         &self,
         package: &PackageRef,
         version: &Version,
         cache: &Cache,
     ) -> anyhow::Result<PathBuf> {
-        let (registry, client, repository) = match self {
-            Source::Local { root } => {
-                let path = Source::local_path(root, package, version);
-                if !path.is_file() {
-                    bail!(
-                        "package `{package}@{version}` not found in `{}`",
-                        root.display()
-                    );
-                }
-                return Ok(path);
-            }
-            Source::Oci {
-                registry,
-                client,
-                repository,
-            } => (registry, client, repository),
-        };
-        if let Some(digest) = cache.release(registry, package, version)
+        if let Source::Oci { registry, .. } = self
+            && let Some(digest) = cache.release(registry, package, version)
             && let Some(path) = cache.blob(&digest)
         {
             return Ok(path);
         }
-        let tag = version.to_string();
+        let release = self.release(package, version).await?;
+        self.content(package, &release, cache).await
+    }
+
+    /// What `package@version` is now: its content digest (the manifest's
+    /// one layer, read from the registry; the sha256 of a local file).
+    ///
+    /// # Errors
+    /// [`oci::Error::NotFound`] naming the package when the release does
+    /// not exist; a manifest that is not a wasm artifact; transport errors.
+    pub async fn release(
+        &self,
+        package: &PackageRef,
+        version: &Version,
+    ) -> anyhow::Result<Release> {
+        let (client, repository) = match self {
+            Source::Local { root } => {
+                let path = Source::local_path(root, package, version);
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "package `{package}@{version}` not found in `{}` ({e})",
+                        root.display()
+                    )
+                })?;
+                return Ok(Release {
+                    version: version.clone(),
+                    digest: Digest::sha256_of(&bytes),
+                    layer: None,
+                });
+            }
+            Source::Oci {
+                client, repository, ..
+            } => (client, repository),
+        };
         let manifest = client
-            .pull_manifest(repository, &tag)
+            .pull_manifest(repository, &version.to_string())
             .await
             .map_err(|e| match e {
                 oci::Error::NotFound { detail, .. } => oci::Error::NotFound {
@@ -287,18 +344,51 @@ impl Source {
         let manifest = wkg_core::manifest::ImageManifest::from_json(&manifest.bytes)
             .with_context(|| format!("invalid manifest for `{package}@{version}`"))?;
         let layer = manifest.wasm_layer()?.clone();
+        Ok(Release {
+            version: version.clone(),
+            digest: layer.digest.clone(),
+            layer: Some(layer),
+        })
+    }
+
+    /// A file holding the verified content of `release`: from the cache
+    /// when it has the digest, else downloaded into it (OCI); the
+    /// registry's own file (local). The release lookup is remembered.
+    ///
+    /// # Errors
+    /// Verification, transport and I/O errors.
+    pub async fn content(
+        &self,
+        package: &PackageRef,
+        release: &Release,
+        cache: &Cache,
+    ) -> anyhow::Result<PathBuf> {
+        let (registry, client, repository, layer) = match (self, &release.layer) {
+            (
+                Source::Oci {
+                    registry,
+                    client,
+                    repository,
+                },
+                Some(layer),
+            ) => (registry, client, repository, layer),
+            (Source::Local { root }, _) => {
+                return Ok(Source::local_path(root, package, &release.version));
+            }
+            (Source::Oci { .. }, None) => bail!("release of `{package}` has no layer"),
+        };
         let path = match cache.blob(&layer.digest) {
             Some(path) => path,
             None => {
                 let path = cache.blob_path(&layer.digest)?;
                 let progress = Progress::new("Downloading", layer.size);
                 client
-                    .pull_blob(repository, &layer, &path, &progress)
+                    .pull_blob(repository, layer, &path, &progress)
                     .await?;
                 path
             }
         };
-        cache.remember_release(registry, package, version, &layer.digest);
+        cache.remember_release(registry, package, &release.version, &layer.digest);
         Ok(path)
     }
 

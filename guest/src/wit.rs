@@ -1,59 +1,13 @@
-//! WIT through wit-parser and wit-component: a WIT package built from a
-//! directory, and the semver compatibility check of two releases
-//! (wkg-behaviour §4.7, §5.5).
+//! The semver compatibility check of two releases of a package
+//! (wkg-behaviour §4.7), through wit-component and wasmparser.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
-use wasm_metadata::{AddMetadata, AddMetadataField};
 use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, SubtypeCx};
 use wit_component::DecodedWasm;
-use wit_parser::{PackageName, Resolve, WorldId};
+use wit_parser::WorldId;
 use wkg_core::package::Version;
-
-/// A WIT package encoded from text.
-#[derive(Debug)]
-pub struct Built {
-    pub name: PackageName,
-    /// The binary WIT package with `name`, `version` and `processed-by`
-    /// metadata.
-    pub bytes: Vec<u8>,
-}
-
-/// Builds the WIT package in `dir`: its `*.wit` files, with the packages
-/// they use from `dir/deps`. Items behind `@unstable` gates are kept.
-///
-/// # Errors
-/// WIT that does not parse or resolve (with file, line and column from
-/// wit-parser), a dependency missing from `deps`.
-pub fn build_dir(dir: &Path) -> anyhow::Result<Built> {
-    let mut resolve = Resolve::new();
-    resolve.all_features = true;
-    let (package, _) = match resolve.push_dir(dir) {
-        Ok(pushed) => pushed,
-        // Rendered against the resolve's sources: file:line:col and a snippet.
-        Err(e) => bail!(
-            "building the WIT package in `{}` (its dependencies must be in `{}`): {}",
-            dir.display(),
-            dir.join("deps").display(),
-            resolve.render_error(&e)
-        ),
-    };
-    let name = resolve.packages[package].name.clone();
-    let encoded = wit_component::encode(&resolve, package, false)
-        .with_context(|| format!("encoding WIT package `{name}`"))?;
-    let mut metadata = AddMetadata::default();
-    metadata.name = AddMetadataField::Set(format!("{}:{}", name.namespace, name.name));
-    metadata.processed_by = vec![("wkg".to_owned(), env!("CARGO_PKG_VERSION").to_owned())];
-    if let Some(version) = &name.version {
-        metadata.version = AddMetadataField::Set(wasm_metadata::Version::new(version.to_string()));
-    }
-    let bytes = metadata
-        .to_wasm(&encoded)
-        .with_context(|| format!("adding metadata to WIT package `{name}`"))?;
-    Ok(Built { name, bytes })
-}
 
 /// A release decoded for the semver check.
 pub struct Release {

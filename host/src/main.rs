@@ -62,7 +62,14 @@ fn run() -> anyhow::Result<i32> {
             let _ = std::fs::create_dir_all(dir);
         }
     }
-    let preopens = preopens(&args, &env)?;
+    let cwd = std::env::current_dir()?;
+    // The component finds the nearest `wkg.toml` above it through `PWD`.
+    env.retain(|(k, _)| k != "PWD");
+    env.push(("PWD".into(), cwd.display().to_string()));
+    let mut preopens = preopens(&args, &env)?;
+    if side.project {
+        preopens.extend(project_preopens(&cwd));
+    }
     // The component runs on this thread; the workers drive the network
     // meanwhile, so hashing in the component overlaps with transfers.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -108,6 +115,9 @@ struct HostSide {
     config: Option<PathBuf>,
     /// A package command, which uses the cache.
     uses_cache: bool,
+    /// A project command (`build`, `fetch`, `update`, `publish`), which
+    /// reads the nearest `wkg.toml` and the local dependencies it names.
+    project: bool,
 }
 
 impl HostSide {
@@ -119,11 +129,14 @@ impl HostSide {
                 rest.next();
             } else if !arg.starts_with('-') {
                 is_config = arg == "config";
-                let uses_cache =
-                    matches!(arg.as_str(), "get" | "build" | "fetch" | "update" | "wit");
+                let uses_cache = matches!(
+                    arg.as_str(),
+                    "get" | "publish" | "build" | "fetch" | "update" | "wit"
+                );
                 if uses_cache {
                     return HostSide {
                         uses_cache,
+                        project: arg != "get",
                         ..Default::default()
                     };
                 }
@@ -237,6 +250,36 @@ fn preopens(args: &[String], env: &[(String, String)]) -> anyhow::Result<Vec<Pre
         writable: true,
     });
     Ok(list)
+}
+
+/// The nearest directory at or above `cwd` with a `wkg.toml`, and the
+/// directories of the local dependencies its `[overrides]` name (read-only),
+/// at their absolute paths. A manifest that does not parse is left to the
+/// component to report.
+fn project_preopens(cwd: &Path) -> Vec<Preopen> {
+    let name = wkg_core::project::PROJECT_FILE_NAME;
+    let Some(root) = cwd.ancestors().find(|d| d.join(name).is_file()) else {
+        return Vec::new();
+    };
+    let mut out = vec![Preopen {
+        host: root.to_owned(),
+        guest: root.display().to_string(),
+        writable: true,
+    }];
+    let text = std::fs::read_to_string(root.join(name)).unwrap_or_default();
+    if let Ok(manifest) = wkg_core::project::ProjectManifest::from_toml(&text, name) {
+        for path in manifest.overrides.values().filter_map(|o| o.path.as_ref()) {
+            let path = wkg_core::project::normalize_path(&root.join(path));
+            if let Some(dir) = nearest_dir(&path) {
+                out.push(Preopen {
+                    guest: dir.display().to_string(),
+                    host: dir,
+                    writable: false,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// `path` itself if it is a directory, else its nearest existing ancestor.

@@ -291,9 +291,14 @@ impl Wkg {
 
     /// Runs `wkg <args>` in the working directory.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in(self.cwd.path(), args)
+    }
+
+    /// Runs `wkg <args>` in `dir`, with this runner's environment.
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_wkg"))
             .args(args)
-            .current_dir(self.cwd.path())
+            .current_dir(dir)
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())

@@ -138,7 +138,14 @@ impl fmt::Display for ConfigError {
 }
 
 impl ConfigError {
-    fn from_toml(origin: &str, text: &str, error: &toml::de::Error, syntax: bool) -> Self {
+    /// The error of parsing `text` (from `origin`): `syntax` when the text
+    /// is not TOML at all, else a value that does not fit the model.
+    pub(crate) fn from_toml(
+        origin: &str,
+        text: &str,
+        error: &toml::de::Error,
+        syntax: bool,
+    ) -> Self {
         let message = error.message().trim().replace('\n', "; ");
         let hint = if syntax {
             Some("the file is not valid TOML")
@@ -154,6 +161,17 @@ impl ConfigError {
             position: error.span().map(|span| line_column(text, span.start)),
             message,
             hint,
+        }
+    }
+
+    /// An error found after parsing, positioned at byte `offset` of `text`
+    /// when there is one.
+    pub(crate) fn at(origin: &str, text: &str, offset: Option<usize>, message: String) -> Self {
+        ConfigError {
+            origin: origin.to_owned(),
+            position: offset.map(|offset| line_column(text, offset)),
+            message,
+            hint: None,
         }
     }
 
@@ -208,7 +226,7 @@ impl<'de> serde::de::Visitor<'de> for ProjectConfigVisitor {
 }
 
 /// 1-based line and character column of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

@@ -15,6 +15,10 @@
 //! * [`publish`]: the semver series check and the annotations of a publish.
 //! * [`config`]: `config.toml` parsing, writing and merging, registry
 //!   resolution, config and cache paths.
+//! * [`project`]: the `wkg.toml` project manifest, with its `[config]`
+//!   table.
+//! * [`lock`]: the `wkg.lock` lock file, read strictly and written as wkg
+//!   writes it.
 //! * [`metadata`]: the well-known `registry.json` and package → OCI
 //!   repository mapping.
 //! * [`digest`]: content digests and streaming verification.
@@ -50,9 +54,11 @@ pub mod config;
 pub mod digest;
 pub mod error;
 mod json;
+pub mod lock;
 pub mod manifest;
 pub mod metadata;
 pub mod package;
+pub mod project;
 pub mod publish;
 pub mod reference;
 pub mod tags;

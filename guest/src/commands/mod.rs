@@ -5,6 +5,7 @@ pub mod config;
 pub mod get;
 pub mod oci;
 pub mod publish;
+pub mod wit;
 
 /// Parses a registry argument (`--default-registry`, `--registry`): a
 /// `host[:port]`.

@@ -14,9 +14,13 @@ use wkg_core::package::{PackageRef, PackageSpec, Version};
 use wkg_core::publish::{annotations, neighbours};
 
 use crate::artifact::{Artifact, Description};
+use crate::cache::Cache;
+use crate::cli::Common;
 use crate::cli::PublishArgs;
 use crate::commands::oci::created_time;
+use crate::commands::wit::build_package;
 use crate::component::{self, Inspection};
+use crate::deps::{Options, Project};
 use crate::oci::remote::BlobSource;
 use crate::packages::{Registries, Source};
 use crate::progress::Progress;
@@ -47,7 +51,7 @@ pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
     };
     let registries = Registries::load(&args.common)?;
     let candidate = if path.is_dir() {
-        build(path)?
+        build(path, &registries, &args.common, args.dry_run).await?
     } else {
         read(path)?
     };
@@ -119,9 +123,29 @@ fn read(path: &Path) -> anyhow::Result<Candidate> {
     })
 }
 
-/// The WIT package built from the directory `dir`.
-fn build(dir: &Path) -> anyhow::Result<Candidate> {
-    let built = wit::build_dir(dir)?;
+/// The WIT package built from the directory `dir`, its dependencies
+/// resolved like `wkg build`. An existing `wkg.lock` must already hold
+/// them (a dry run only warns).
+async fn build(
+    dir: &Path,
+    registries: &Registries,
+    common: &Common,
+    dry_run: bool,
+) -> anyhow::Result<Candidate> {
+    let project = Project::load()?;
+    let cache = Cache::open(common)?;
+    let built = build_package(dir, &project, registries, &cache, &Options::default()).await?;
+    if project.lock_path.is_file() && built.lock != project.lock {
+        let message = format!(
+            "`{}` would change; run `wkg build -d {}` before publishing",
+            project.lock_path.display(),
+            dir.display()
+        );
+        if !dry_run {
+            bail!(message);
+        }
+        eprintln!("warning: {message}");
+    }
     let inspection = component::inspect_bytes(&built.bytes, &built.name.to_string())?;
     Ok(Candidate {
         content: BlobSource::Bytes(built.bytes),

@@ -1,0 +1,339 @@
+//! `wkg build`, `wkg fetch` and `wkg update` (and their deprecated
+//! `wkg wit` aliases): a WIT directory's dependencies resolved into
+//! `wkg.lock` and written as `deps`, or encoded with the package into a
+//! binary WIT package (wkg-behaviour §1.7, §3, §5).
+//!
+//! Nothing is written unless everything resolved: `deps` is replaced in one
+//! rename, the lock and the output are written through temporary files.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use wasm_metadata::{AddMetadata, AddMetadataField};
+use wit_component::WitPrinter;
+use wit_parser::{PackageName, UnresolvedPackageGroup};
+use wkg_core::lock::LockFile;
+use wkg_core::project::Metadata;
+
+use crate::cache::{Cache, copy_atomic, write_atomic};
+use crate::cli::{BuildArgs, FetchArgs, OutputType, UpdateArgs};
+use crate::deps::{self, Assembled, Options, Project, Resolved, Update};
+use crate::packages::Registries;
+
+/// wkg's message for a missing WIT directory.
+fn read_root(dir: &Path) -> anyhow::Result<UnresolvedPackageGroup> {
+    if !dir.is_dir() {
+        return Err(anyhow::anyhow!(
+            "unable to read wit directory: {}",
+            dir.display()
+        ))
+        .context(
+            "This command should be run from the parent directory of the wit directory or a \
+             directory can be overridden with the --wit-dir argument",
+        );
+    }
+    deps::parse_wit(dir)
+}
+
+/// Checks `--locked`: the lock must not change.
+fn check_locked(locked: bool, project: &Project, lock: &LockFile) -> anyhow::Result<()> {
+    if locked && (lock != &project.lock || !project.lock_path.is_file()) {
+        bail!(
+            "`{}` would change, and `--locked` forbids that; run without `--locked` to update it",
+            project.lock_path.display()
+        );
+    }
+    Ok(())
+}
+
+pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
+    let root = read_root(&args.dir)?;
+    let project = Project::load()?;
+    let registries = Registries::load(&args.common)?;
+    let cache = Cache::open(&args.common)?;
+    let options = Options {
+        offline: args.lock.offline,
+        update: Update::Nothing,
+    };
+    let resolved = deps::resolve(&root, &project, &registries, &cache, &options).await?;
+    let lock = resolved.lock();
+    check_locked(args.lock.locked, &project, &lock)?;
+    let assembled = deps::assemble(root, &resolved)?;
+    write_deps(
+        &args.dir,
+        &assembled,
+        &resolved,
+        args.output_type.unwrap_or(OutputType::Wit),
+    )?;
+    project.write_lock(&lock)?;
+    Ok(())
+}
+
+pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
+    let root = read_root(&args.dir)?;
+    let project = Project::load()?;
+    let registries = Registries::load(&args.common)?;
+    let cache = Cache::open(&args.common)?;
+    let update = if args.packages.is_empty() {
+        Update::All
+    } else {
+        Update::Only(args.packages.iter().cloned().collect())
+    };
+    let options = Options {
+        offline: false,
+        update,
+    };
+    let resolved = deps::resolve(&root, &project, &registries, &cache, &options).await?;
+    for package in &args.packages {
+        if !resolved.registry.iter().any(|d| &d.package == package) {
+            bail!(
+                "`{package}` is not a registry dependency of `{}`",
+                args.dir.display()
+            );
+        }
+    }
+    let lock = resolved.lock();
+    let assembled = deps::assemble(root, &resolved)?;
+    write_deps(
+        &args.dir,
+        &assembled,
+        &resolved,
+        args.output_type.unwrap_or(OutputType::Wit),
+    )?;
+    for dep in &resolved.registry {
+        let old = project
+            .lock
+            .get(&dep.package, Some(dep.registry.as_str()), &dep.requirement);
+        match old {
+            Some(old) if old.version != dep.version => {
+                eprintln!("Updated {} {} -> {}", dep.package, old.version, dep.version);
+            }
+            None => eprintln!("Locked {} {}", dep.package, dep.version),
+            Some(_) => {}
+        }
+    }
+    project.write_lock(&lock)?;
+    Ok(())
+}
+
+pub async fn build(args: BuildArgs) -> anyhow::Result<()> {
+    let project = Project::load()?;
+    let registries = Registries::load(&args.common)?;
+    let cache = Cache::open(&args.common)?;
+    let options = Options {
+        offline: args.lock.offline,
+        update: Update::Nothing,
+    };
+    let built = build_package(&args.dir, &project, &registries, &cache, &options).await?;
+    check_locked(args.lock.locked, &project, &built.lock)?;
+    let output = match args.output {
+        Some(output) => output,
+        None => PathBuf::from(default_output(&built.name)),
+    };
+    write_atomic(&output, &built.bytes)
+        .with_context(|| format!("writing `{}`", output.display()))?;
+    project.write_lock(&built.lock)?;
+    eprintln!("WIT package written to {}", output.display());
+    Ok(())
+}
+
+/// `<namespace>_<name>[@<version>].wasm`: wkg's name with `_` for `:`,
+/// which file systems such as NTFS refuse (wasm-pkg-tools#211).
+fn default_output(name: &PackageName) -> String {
+    match &name.version {
+        Some(v) => format!("{}_{}@{v}.wasm", name.namespace, name.name),
+        None => format!("{}_{}.wasm", name.namespace, name.name),
+    }
+}
+
+/// A WIT package built from a directory.
+#[derive(Debug)]
+pub struct Built {
+    pub name: PackageName,
+    pub bytes: Vec<u8>,
+    /// The lock the build resolved with.
+    pub lock: LockFile,
+}
+
+/// Resolves the directory's dependencies, encodes its package with them
+/// (wit-component), and adds wasm-metadata: `name`, `version`,
+/// `processed-by`, and the `[metadata]` of `wkg.toml`.
+///
+/// # Errors
+/// Resolution errors; WIT errors (file, line and column); an invalid SPDX
+/// licence expression or URL in `[metadata]`.
+pub async fn build_package(
+    dir: &Path,
+    project: &Project,
+    registries: &Registries,
+    cache: &Cache,
+    options: &Options,
+) -> anyhow::Result<Built> {
+    let root = read_root(dir)?;
+    let resolved = deps::resolve(&root, project, registries, cache, options).await?;
+    let lock = resolved.lock();
+    let assembled = deps::assemble(root, &resolved)?;
+    let name = assembled.resolve.packages[assembled.root].name.clone();
+    let encoded = wit_component::encode(&assembled.resolve, assembled.root, false)
+        .with_context(|| format!("encoding WIT package `{name}`"))?;
+    let metadata = project.manifest.metadata.as_ref().or_else(|| {
+        project
+            .manifest
+            .workspace
+            .as_ref()
+            .and_then(|w| w.metadata.as_ref())
+    });
+    let bytes = add_metadata(&encoded, &name, metadata)?;
+    Ok(Built { name, bytes, lock })
+}
+
+fn add_metadata(
+    encoded: &[u8],
+    name: &PackageName,
+    metadata: Option<&Metadata>,
+) -> anyhow::Result<Vec<u8>> {
+    let mut add = AddMetadata::default();
+    add.name = AddMetadataField::Set(format!("{}:{}", name.namespace, name.name));
+    add.processed_by = vec![("wkg".to_owned(), env!("CARGO_PKG_VERSION").to_owned())];
+    if let Some(version) = &name.version {
+        add.version = AddMetadataField::Set(wasm_metadata::Version::new(version.to_string()));
+    }
+    if let Some(m) = metadata {
+        let bad = |field: &str| format!("invalid `{field}` in the `[metadata]` of wkg.toml");
+        if let Some(v) = &m.authors {
+            add.authors = AddMetadataField::Set(wasm_metadata::Authors::new(v.clone()));
+        }
+        if let Some(v) = &m.description {
+            add.description = AddMetadataField::Set(wasm_metadata::Description::new(v.clone()));
+        }
+        if let Some(v) = &m.licenses {
+            let licenses = wasm_metadata::Licenses::new(v).with_context(|| bad("license"))?;
+            add.licenses = AddMetadataField::Set(licenses);
+        }
+        if let Some(v) = &m.source {
+            let source = wasm_metadata::Source::new(v).with_context(|| bad("repository"))?;
+            add.source = AddMetadataField::Set(source);
+        }
+        if let Some(v) = &m.homepage {
+            let homepage = wasm_metadata::Homepage::new(v).with_context(|| bad("homepage"))?;
+            add.homepage = AddMetadataField::Set(homepage);
+        }
+        if let Some(v) = &m.revision {
+            add.revision = AddMetadataField::Set(wasm_metadata::Revision::new(v.clone()));
+        }
+    }
+    add.to_wasm(encoded)
+        .with_context(|| format!("adding metadata to WIT package `{name}`"))
+}
+
+/// `<ns>-<name>[-<version>]`, wkg's name for a dependency in `deps`.
+fn dep_name(name: &PackageName) -> String {
+    match &name.version {
+        Some(v) => format!("{}-{}-{v}", name.namespace, name.name),
+        None => format!("{}-{}", name.namespace, name.name),
+    }
+}
+
+/// Replaces `<dir>/deps` as wkg lays it out: with `-t wit` every package
+/// but the directory's own, printed as `deps/<ns>-<name>-<ver>/package.wit`;
+/// with `-t wasm` each direct dependency as `deps/<ns>-<name>-<ver>.wasm`
+/// (a local WIT directory is copied, top-level files only). The new tree
+/// is built beside and renamed into place.
+fn write_deps(
+    dir: &Path,
+    assembled: &Assembled,
+    resolved: &Resolved,
+    output: OutputType,
+) -> anyhow::Result<()> {
+    let staging = dir.join(format!(
+        ".deps-{:016x}.tmp",
+        wasip2::random::random::get_random_u64()
+    ));
+    let written = stage_deps(&staging, assembled, resolved, output);
+    let replaced = written.and_then(|()| {
+        let deps = dir.join("deps");
+        if deps.exists() {
+            std::fs::remove_dir_all(&deps)
+                .with_context(|| format!("removing `{}`", deps.display()))?;
+        }
+        std::fs::rename(&staging, &deps).with_context(|| format!("writing `{}`", deps.display()))
+    });
+    if replaced.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    replaced
+}
+
+fn stage_deps(
+    staging: &Path,
+    assembled: &Assembled,
+    resolved: &Resolved,
+    output: OutputType,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(staging)
+        .with_context(|| format!("creating `{}`", staging.display()))?;
+    let resolve = &assembled.resolve;
+    match output {
+        OutputType::Wit => {
+            for (id, package) in resolve.packages.iter() {
+                if id == assembled.root || assembled.own.contains(&package.name) {
+                    continue;
+                }
+                let mut printer = WitPrinter::default();
+                printer
+                    .print(resolve, id, &[])
+                    .with_context(|| format!("printing `{}`", package.name))?;
+                let out = staging.join(dep_name(&package.name));
+                std::fs::create_dir_all(&out)?;
+                std::fs::write(out.join("package.wit"), printer.output.to_string())
+                    .with_context(|| format!("writing `{}`", out.display()))?;
+            }
+        }
+        OutputType::Wasm => {
+            for dep in &resolved.registry {
+                let name = format!(
+                    "{}-{}-{}.wasm",
+                    dep.package.namespace(),
+                    dep.package.name(),
+                    dep.version
+                );
+                copy_atomic(&dep.path, &staging.join(name))?;
+            }
+            for dep in &resolved.local {
+                let group_name = if dep.path.is_dir() || !deps::is_wasm(&dep.path) {
+                    deps::parse_wit(&dep.path)?.main.name
+                } else {
+                    let bytes = std::fs::read(&dep.path)?;
+                    match wit_component::decode(&bytes)? {
+                        wit_component::DecodedWasm::WitPackage(r, id) => {
+                            r.packages[id].name.clone()
+                        }
+                        wit_component::DecodedWasm::Component(..) => {
+                            bail!(
+                                "dependency `{}` is a component, not a WIT package",
+                                dep.package
+                            )
+                        }
+                    }
+                };
+                let name = dep_name(&group_name);
+                if dep.path.is_dir() {
+                    let out = staging.join(&name);
+                    std::fs::create_dir_all(&out)?;
+                    for entry in std::fs::read_dir(&dep.path)?.flatten() {
+                        if entry.file_type()?.is_file() {
+                            std::fs::copy(entry.path(), out.join(entry.file_name()))?;
+                        }
+                    }
+                } else if deps::is_wasm(&dep.path) {
+                    std::fs::copy(&dep.path, staging.join(format!("{name}.wasm")))?;
+                } else {
+                    let out = staging.join(&name);
+                    std::fs::create_dir_all(&out)?;
+                    std::fs::copy(&dep.path, out.join("package.wit"))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
