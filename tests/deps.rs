@@ -507,6 +507,7 @@ fn bad_input_changes_nothing() {
     assert_eq!(read(&wkg.path("wkg.lock")), corrupt);
 
     // A missing wit directory: wkg's message.
+    write(&wkg.path("wkg.lock"), &lock);
     let run = command(&wkg, "fetch", &["nowhere"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
@@ -514,4 +515,139 @@ fn bad_input_changes_nothing() {
         "{run:?}"
     );
     let _: PathBuf = wkg.path("unused");
+}
+
+/// A workspace of three members (`test:b` <- `test:a` <- `test:c`) under
+/// `pkgs/*`, with `[workspace.metadata]`.
+fn workspace(wkg: &Wkg) {
+    write(
+        &wkg.path("wkg.toml"),
+        "[workspace]\nmembers = [\"pkgs/*\"]\n\n[workspace.metadata]\nlicense = \"Apache-2.0\"\n",
+    );
+    write(
+        &wkg.path("pkgs/a/a.wit"),
+        "package test:a@0.1.0;\n\ninterface api {\n  use test:b/types@0.1.0.{t};\n  f: func() -> t;\n}\n\n\
+         world w {\n  import wasi:io/poll@0.2.3;\n  export api;\n}\n",
+    );
+    write(
+        &wkg.path("pkgs/b/b.wit"),
+        "package test:b@0.1.0;\n\ninterface types {\n  type t = u32;\n}\n",
+    );
+    write(
+        &wkg.path("pkgs/c/c.wit"),
+        "package test:c@0.2.0;\n\nworld cw {\n  import test:a/api@0.1.0;\n}\n",
+    );
+    // Not a member: no `.wit` file.
+    std::fs::create_dir_all(wkg.path("pkgs/notes")).unwrap();
+}
+
+#[test]
+fn workspaces_fetch_together_and_publish_in_waves() {
+    let (registry, wkg) = setup();
+    workspace(&wkg);
+
+    // At the root: every member, one lock, `wkg/deps` without the members.
+    let run = command(&wkg, "fetch", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(names(&wkg.path("wkg/deps")), ["wasi-io-0.2.3"]);
+    assert_eq!(
+        locked(&read(&wkg.path("wkg.lock"))),
+        [("wasi:io".into(), "=0.2.3".into(), "0.2.3".into())]
+    );
+    assert!(!wkg.path("pkgs/a/deps").exists());
+
+    // In a member, the other members are local packages.
+    let a = wkg.path("pkgs/a");
+    let run = command_in(&wkg, &a, "fetch", &["."]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(names(&a.join("deps")), ["test-b-0.1.0", "wasi-io-0.2.3"]);
+    assert_eq!(locked(&read(&wkg.path("wkg.lock"))).len(), 1);
+
+    // A dry run checks everything and publishes nothing.
+    let run = command(&wkg, "publish", &["--workspace", "--dry-run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("warning: Aborting publish due to dry run: test:c@0.2.0"),
+        "{run:?}"
+    );
+    assert_eq!(registry.requests("PUT", "/v2/test/"), 0);
+
+    let run = command(&wkg, "publish", &["--workspace"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let order: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("wave ") || l.starts_with("Published "))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "wave 1: test:b@0.1.0",
+            "wave 2: test:a@0.1.0",
+            "wave 3: test:c@0.2.0",
+            "Published test:b@0.1.0",
+            "Published test:a@0.1.0",
+            "Published test:c@0.2.0",
+        ],
+        "{run:?}"
+    );
+    let (_, manifest) = registry.get(
+        "/v2/test/b/manifests/0.1.0",
+        "application/vnd.oci.image.manifest.v1+json",
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.licenses"], "Apache-2.0",
+        "[workspace.metadata] applies to members"
+    );
+
+    // Again: refused as a whole, or skipped with --skip-dupes.
+    let run = command(&wkg, "publish", &["--workspace"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already exists"), "{run:?}");
+    let run = command(&wkg, "publish", &["--workspace", "--skip-dupes"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr.matches("Skipping publish").count(), 3, "{run:?}");
+}
+
+#[test]
+fn publishing_several_paths_refuses_bad_sets() {
+    let (registry, wkg) = setup();
+    write(
+        &wkg.path("cyc/x/x.wit"),
+        "package test:x@0.1.0;\n\ninterface i {\n  use test:y/i@0.1.0.{t};\n}\n",
+    );
+    write(
+        &wkg.path("cyc/y/y.wit"),
+        "package test:y@0.1.0;\n\ninterface i {\n  type t = u32;\n  use test:x/i@0.1.0.{};\n}\n",
+    );
+    write(
+        &wkg.path("nover/n.wit"),
+        "package test:nover;\n\ninterface i {\n  f: func();\n}\n",
+    );
+    write(
+        &wkg.path("dup/d.wit"),
+        "package test:x@0.2.0;\n\ninterface i {\n  f: func();\n}\n",
+    );
+    let cases: &[(&[&str], &str)] = &[
+        (&["cyc/x", "cyc/y"], "cycle"),
+        (&["cyc/x", "dup"], "`test:x` is given twice"),
+        (&["nover", "dup"], "without a version"),
+        (
+            &["nover", "dup", "--package", "test:z@1.0.0"],
+            "only supported when providing one path",
+        ),
+        (
+            &["--workspace", "dup"],
+            "do not also pass explicit path arguments",
+        ),
+        (&["--workspace"], "unable to find workspace root"),
+    ];
+    for (args, needle) in cases {
+        let run = command(&wkg, "publish", args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(needle), "{args:?}: {run:?}");
+    }
+    assert_eq!(registry.requests("PUT", "/v2/test/"), 0);
 }

@@ -490,9 +490,9 @@ fn version_help_and_usage_errors() {
     assert!(help.stdout.contains("pull") && help.stdout.contains("push"));
     let usage = wkg.run(&["nope"]);
     assert_eq!(usage.code, 2);
-    let later = wkg.run(&["publish", "a.wasm", "b.wasm"]);
-    assert_eq!(later.code, 1);
-    assert!(later.stderr.contains("not implemented yet"), "{later:?}");
+    let missing = wkg.run(&["oci", "pull"]);
+    assert_eq!(missing.code, 2, "{missing:?}");
+    assert!(missing.stderr.contains("Usage:"), "{missing:?}");
 }
 
 #[test]

@@ -412,7 +412,7 @@ fn bad_input_is_refused_with_nothing_published() {
             2,
             "invalid value",
         ),
-        (&["a.wasm", "b.wasm"], 1, "one path at a time"),
+        (&["a.wasm", "b.wasm"], 1, "`a.wasm` does not exist"),
     ];
     for (args, code, needle) in cases {
         let run = publish(&wkg, args);

@@ -184,9 +184,9 @@ pub struct LockArgs {
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The directory containing the WIT files to fetch dependencies for
-    #[arg(default_value = "wit")]
-    pub dir: PathBuf,
+    /// The directory containing the WIT files to fetch dependencies for [default: wit; at a
+    /// workspace root: every member, into `wkg/deps`]
+    pub dir: Option<PathBuf>,
     /// The desired output type of the dependencies
     #[arg(short = 't', long = "type", ignore_case = true)]
     pub output_type: Option<OutputType>,

@@ -93,6 +93,8 @@ pub struct Options {
     /// Lock and cache only: no request at all.
     pub offline: bool,
     pub update: Update,
+    /// Workspace members, used as local packages (after `[overrides]`).
+    pub members: BTreeMap<PackageRef, PathBuf>,
 }
 
 /// A project: the directory of its `wkg.toml` (or the working directory),
@@ -189,7 +191,7 @@ pub fn parse_wit(path: &Path) -> anyhow::Result<UnresolvedPackageGroup> {
 
 /// The packages a group uses but does not define, with the requirement
 /// wkg derives: `=X.Y.Z` for a versioned use, `*` for an unversioned one.
-fn foreign_deps(group: &UnresolvedPackageGroup) -> Vec<(PackageRef, VersionReq)> {
+pub fn foreign_deps(group: &UnresolvedPackageGroup) -> Vec<(PackageRef, VersionReq)> {
     let packages = || std::iter::once(&group.main).chain(&group.nested);
     let defined: HashSet<&PackageName> = packages().map(|p| &p.name).collect();
     let mut out = Vec::new();
@@ -252,6 +254,15 @@ pub async fn resolve(
                 );
             }
         }
+    }
+    let own = format!("{}:{}", root.main.name.namespace, root.main.name.name).parse::<PackageRef>();
+    for (package, dir) in &options.members {
+        if own.as_ref().is_ok_and(|own| own == package) {
+            continue;
+        }
+        wanted
+            .entry(package.clone())
+            .or_insert_with(|| Wanted::Local(dir.clone()));
     }
     // The WIT's own requirements, then those of local dependencies.
     let mut queue = foreign_deps(root);

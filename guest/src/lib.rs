@@ -16,3 +16,4 @@ pub mod oci;
 pub mod packages;
 pub mod progress;
 pub mod wit;
+pub mod workspace;

@@ -1,10 +1,12 @@
 //! The pure parts of `wkg publish`: which published versions a new one is
-//! checked against, and the manifest annotations it gets
-//! (wkg-behaviour §4.6, §4.7).
+//! checked against, the manifest annotations it gets (wkg-behaviour §4.6,
+//! §4.7), and the waves several packages are published in (§1.5).
 
 use std::collections::BTreeMap;
 
 use semver::Version;
+
+use crate::package::PackageRef;
 
 use crate::manifest::{
     AUTHORS_ANNOTATION, DESCRIPTION_ANNOTATION, LICENSES_ANNOTATION, SOURCE_ANNOTATION,
@@ -79,6 +81,68 @@ pub fn annotations(version: &Version, metadata: &PackageMetadata) -> BTreeMap<St
     out
 }
 
+/// Why a set of packages cannot be published together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// Two of the packages have one name.
+    #[error("package `{0}` is given twice")]
+    Duplicate(PackageRef),
+    /// The packages use each other in a circle.
+    #[error("packages {} depend on each other in a cycle", list(.0))]
+    Cycle(Vec<PackageRef>),
+}
+
+fn list(packages: &[PackageRef]) -> String {
+    let names: Vec<String> = packages.iter().map(|p| format!("`{p}`")).collect();
+    names.join(", ")
+}
+
+/// The order to publish `packages` (each with the packages it uses) in:
+/// waves of indexes into `packages`, each wave using only packages of
+/// earlier waves (or packages not in the set). Within a wave, the input
+/// order is kept.
+///
+/// # Errors
+/// [`PlanError::Duplicate`] for a name given twice, [`PlanError::Cycle`]
+/// naming the packages that cannot be ordered.
+pub fn waves(packages: &[(PackageRef, Vec<PackageRef>)]) -> Result<Vec<Vec<usize>>, PlanError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, _) in packages {
+        if !seen.insert(name) {
+            return Err(PlanError::Duplicate(name.clone()));
+        }
+    }
+    let mut done = vec![false; packages.len()];
+    let mut waves = Vec::new();
+    while done.iter().any(|d| !d) {
+        let ready: Vec<usize> = (0..packages.len())
+            .filter(|&i| !done[i])
+            .filter(|&i| {
+                packages[i].1.iter().all(|dep| {
+                    dep == &packages[i].0
+                        || packages
+                            .iter()
+                            .position(|(n, _)| n == dep)
+                            .is_none_or(|j| done[j])
+                })
+            })
+            .collect();
+        if ready.is_empty() {
+            let left = (0..packages.len())
+                .filter(|&i| !done[i])
+                .map(|i| packages[i].0.clone())
+                .collect();
+            return Err(PlanError::Cycle(left));
+        }
+        for &i in &ready {
+            done[i] = true;
+        }
+        waves.push(ready);
+    }
+    Ok(waves)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +201,43 @@ mod tests {
         assert_eq!(a["org.opencontainers.image.description"], "HTTP types");
         assert_eq!(a["org.opencontainers.image.url"], "https://example.com");
         assert_eq!(a.len(), 3);
+    }
+
+    fn p(s: &str) -> PackageRef {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn waves_follow_dependencies() {
+        // wkg's transitive-local fixture: a uses b, b uses c and d-less
+        // nested, c:baz uses c:nested.
+        let packages = vec![
+            (p("example-a:foo"), vec![p("example-b:bar")]),
+            (p("example-b:bar"), vec![p("example-c:baz"), p("wasi:io")]),
+            (p("example-c:baz"), vec![p("example-c:nested")]),
+            (p("example-c:nested"), vec![]),
+            (p("example-d:foo"), vec![]),
+        ];
+        assert_eq!(
+            waves(&packages).unwrap(),
+            [vec![3, 4], vec![2], vec![1], vec![0]]
+        );
+    }
+
+    #[test]
+    fn waves_refuse_duplicates_and_cycles() {
+        let dup = vec![(p("a:x"), vec![]), (p("a:x"), vec![])];
+        assert_eq!(waves(&dup), Err(PlanError::Duplicate(p("a:x"))));
+        let cycle = vec![
+            (p("a:x"), vec![p("a:y")]),
+            (p("a:y"), vec![p("a:x")]),
+            (p("a:z"), vec![]),
+        ];
+        let err = waves(&cycle).unwrap_err();
+        assert_eq!(err, PlanError::Cycle(vec![p("a:x"), p("a:y")]));
+        assert_eq!(
+            err.to_string(),
+            "packages `a:x`, `a:y` depend on each other in a cycle"
+        );
     }
 }

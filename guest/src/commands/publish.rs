@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use wkg_core::package::{PackageRef, PackageSpec, Version};
-use wkg_core::publish::{annotations, neighbours};
+use wkg_core::publish::{annotations, neighbours, waves};
 
 use crate::artifact::{Artifact, Description};
 use crate::cache::Cache;
@@ -25,6 +25,7 @@ use crate::oci::remote::BlobSource;
 use crate::packages::{Registries, Source};
 use crate::progress::Progress;
 use crate::wit::{self, Release};
+use crate::workspace;
 
 /// Releases compared by the semver check are read into memory up to this
 /// size.
@@ -38,10 +39,7 @@ struct Candidate {
 
 pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
     if args.workspace || args.paths.len() > 1 {
-        bail!(
-            "publishing several packages (several paths or `--workspace`) is not implemented yet \
-             in this build of wkg; publish one path at a time"
-        );
+        return run_many(args).await;
     }
     let Some(path) = args.paths.first() else {
         bail!(
@@ -56,6 +54,37 @@ pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
         read(path)?
     };
     let (package, version) = identity(&candidate.inspection, args.package.as_ref(), path)?;
+    let Some(checked) = check(candidate, package, version, &registries, &args).await? else {
+        return Ok(());
+    };
+    if args.dry_run {
+        eprintln!(
+            "warning: Aborting publish due to dry run: {}@{}",
+            checked.package, checked.version
+        );
+        return Ok(());
+    }
+    checked.publish().await
+}
+
+/// A release that passed the checks and can be published.
+struct Checked {
+    candidate: Candidate,
+    package: PackageRef,
+    version: Version,
+    source: Source,
+}
+
+/// The checks before anything is written: a version an OCI tag can hold,
+/// not already published (`None`, after a warning, with `--skip-dupes`),
+/// and semver-compatible with its neighbours unless `--skip-semver-check`.
+async fn check(
+    candidate: Candidate,
+    package: PackageRef,
+    version: Version,
+    registries: &Registries,
+    args: &PublishArgs,
+) -> anyhow::Result<Option<Checked>> {
     if !version.build.is_empty() {
         bail!(
             "version `{version}` has build metadata, which an OCI tag cannot hold; \
@@ -66,14 +95,13 @@ pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
     let source = registries
         .publish_source(&package, args.registry.as_ref())
         .await?;
-
     let published = source.versions(&package).await?;
     if published.contains(&version) {
         if args.skip_dupes {
             eprintln!(
                 "warning: Skipping publish: {package}@{version} already exists in the registry"
             );
-            return Ok(());
+            return Ok(None);
         }
         bail!(
             "{package}@{version} already exists in the registry; publish a new version, \
@@ -83,30 +111,134 @@ pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
     if !args.skip_semver_check {
         check_compatibility(&source, &package, &version, &published, &candidate).await?;
     }
-    if args.dry_run {
-        eprintln!("warning: Aborting publish due to dry run: {package}@{version}");
-        return Ok(());
+    Ok(Some(Checked {
+        candidate,
+        package,
+        version,
+        source,
+    }))
+}
+
+impl Checked {
+    /// Pushes the artifact (or writes the local registry's file).
+    async fn publish(self) -> anyhow::Result<()> {
+        let Checked {
+            candidate,
+            package,
+            version,
+            source,
+        } = self;
+        let metadata = candidate
+            .inspection
+            .package_metadata()
+            .context("reading the package's metadata")?;
+        let description = Description {
+            created: created_time(match &candidate.content {
+                BlobSource::File { path, .. } => Some(path),
+                BlobSource::Bytes(_) => None,
+            })?,
+            author: None,
+            title: format!("{}.wasm", package.name()),
+            annotations: annotations(&version, &metadata),
+        };
+        let artifact = Artifact::new(candidate.content, &candidate.inspection, description);
+        source
+            .publish(&package, &version, artifact)
+            .await
+            .with_context(|| format!("unable to publish {package}@{version}"))?;
+        eprintln!("Published {package}@{version}");
+        Ok(())
+    }
+}
+
+/// Several WIT directories (the paths, or the workspace's members),
+/// published in dependency waves once every one has been built and
+/// checked: nothing is published if any of them fails.
+async fn run_many(args: PublishArgs) -> anyhow::Result<()> {
+    if args.package.is_some() {
+        bail!("`--package` is currently only supported when providing one path argument");
+    }
+    if args.workspace && !args.paths.is_empty() {
+        bail!(
+            "`--workspace` selects every workspace member; do not also pass explicit path arguments"
+        );
+    }
+    let project = Project::load()?;
+    let members = if args.workspace {
+        if project.manifest.workspace.is_none() {
+            bail!(
+                "`--workspace` called but unable to find workspace root from {}",
+                std::env::var("PWD").unwrap_or_else(|_| ".".into())
+            );
+        }
+        workspace::members(&project)?
+    } else {
+        args.paths
+            .iter()
+            .map(|path| workspace::member(path))
+            .collect::<anyhow::Result<_>>()?
+    };
+    for member in &members {
+        if member.name.version.is_none() {
+            bail!(
+                "`{}` defines `{}` without a version; every package published together needs one",
+                member.dir.display(),
+                member.name
+            );
+        }
+    }
+    let graph: Vec<(PackageRef, Vec<PackageRef>)> = members
+        .iter()
+        .map(|m| (m.package.clone(), m.uses.clone()))
+        .collect();
+    let waves = waves(&graph)?;
+    for (n, wave) in waves.iter().enumerate() {
+        let names: Vec<String> = wave.iter().map(|&i| members[i].name.to_string()).collect();
+        eprintln!("wave {}: {}", n + 1, names.join(", "));
     }
 
-    let metadata = candidate
-        .inspection
-        .package_metadata()
-        .context("reading the package's metadata")?;
-    let description = Description {
-        created: created_time(match &candidate.content {
-            BlobSource::File { path, .. } => Some(path),
-            BlobSource::Bytes(_) => None,
-        })?,
-        author: None,
-        title: format!("{}.wasm", package.name()),
-        annotations: annotations(&version, &metadata),
+    let registries = Registries::load(&args.common)?;
+    let cache = Cache::open(&args.common)?;
+    let options = Options {
+        members: workspace::locals(&members),
+        ..Options::default()
     };
-    let artifact = Artifact::new(candidate.content, &candidate.inspection, description);
-    source
-        .publish(&package, &version, artifact)
-        .await
-        .with_context(|| format!("unable to publish {package}@{version}"))?;
-    eprintln!("Published {package}@{version}");
+    let mut checked = Vec::new();
+    for &i in waves.iter().flatten() {
+        let member = &members[i];
+        let built = build_package(&member.dir, &project, &registries, &cache, &options)
+            .await
+            .with_context(|| format!("building `{}`", member.dir.display()))?;
+        let inspection = component::inspect_bytes(&built.bytes, &built.name.to_string())?;
+        let candidate = Candidate {
+            content: BlobSource::Bytes(built.bytes),
+            inspection,
+        };
+        let version = member.name.version.clone().expect("checked above");
+        if let Some(c) = check(
+            candidate,
+            member.package.clone(),
+            version,
+            &registries,
+            &args,
+        )
+        .await?
+        {
+            checked.push(c);
+        }
+    }
+    if args.dry_run {
+        for c in &checked {
+            eprintln!(
+                "warning: Aborting publish due to dry run: {}@{}",
+                c.package, c.version
+            );
+        }
+        return Ok(());
+    }
+    for c in checked {
+        c.publish().await?;
+    }
     Ok(())
 }
 
@@ -133,8 +265,13 @@ async fn build(
     dry_run: bool,
 ) -> anyhow::Result<Candidate> {
     let project = Project::load()?;
+    let members = workspace::members(&project)?;
     let cache = Cache::open(common)?;
-    let built = build_package(dir, &project, registries, &cache, &Options::default()).await?;
+    let options = Options {
+        members: workspace::locals(&members),
+        ..Options::default()
+    };
+    let built = build_package(dir, &project, registries, &cache, &options).await?;
     if project.lock_path.is_file() && built.lock != project.lock {
         let message = format!(
             "`{}` would change; run `wkg build -d {}` before publishing",

@@ -6,6 +6,7 @@
 //! Nothing is written unless everything resolved: `deps` is replaced in one
 //! rename, the lock and the output are written through temporary files.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -19,6 +20,7 @@ use crate::cache::{Cache, copy_atomic, write_atomic};
 use crate::cli::{BuildArgs, FetchArgs, OutputType, UpdateArgs};
 use crate::deps::{self, Assembled, Options, Project, Resolved, Update};
 use crate::packages::Registries;
+use crate::workspace;
 
 /// wkg's message for a missing WIT directory.
 fn read_root(dir: &Path) -> anyhow::Result<UnresolvedPackageGroup> {
@@ -47,24 +49,90 @@ fn check_locked(locked: bool, project: &Project, lock: &LockFile) -> anyhow::Res
 }
 
 pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
-    let root = read_root(&args.dir)?;
     let project = Project::load()?;
+    let members = workspace::members(&project)?;
     let registries = Registries::load(&args.common)?;
     let cache = Cache::open(&args.common)?;
     let options = Options {
         offline: args.lock.offline,
         update: Update::Nothing,
+        members: workspace::locals(&members),
     };
+    let output = args.output_type.unwrap_or(OutputType::Wit);
+    let at_root = Path::new(wkg_core::project::PROJECT_FILE_NAME).is_file();
+    if args.dir.is_none() && at_root && project.manifest.workspace.is_some() {
+        return fetch_workspace(
+            &project,
+            &members,
+            &registries,
+            &cache,
+            &options,
+            output,
+            args.lock.locked,
+        )
+        .await;
+    }
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from("wit"));
+    let root = read_root(&dir)?;
     let resolved = deps::resolve(&root, &project, &registries, &cache, &options).await?;
-    let lock = resolved.lock();
+    let lock = merged_lock(&project, &members, resolved.lock());
     check_locked(args.lock.locked, &project, &lock)?;
     let assembled = deps::assemble(root, &resolved)?;
-    write_deps(
-        &args.dir,
-        &assembled,
-        &resolved,
-        args.output_type.unwrap_or(OutputType::Wit),
-    )?;
+    let files = dep_files(&assembled, &resolved, output, &assembled.own)?;
+    write_deps(&dir.join("deps"), files)?;
+    project.write_lock(&lock)?;
+    Ok(())
+}
+
+/// In a workspace the lock holds every member's dependencies: a lock from
+/// one directory is added to the existing one rather than replacing it.
+fn merged_lock(project: &Project, members: &[workspace::Member], lock: LockFile) -> LockFile {
+    if members.is_empty() {
+        return lock;
+    }
+    let mut merged = project.lock.clone();
+    for package in lock.packages {
+        for version in package.versions {
+            merged.insert(package.name.clone(), package.registry.clone(), version);
+        }
+    }
+    merged
+}
+
+/// `wkg fetch` at a workspace root: every member resolved (the others as
+/// local packages), one lock for all, and the packages they use, members
+/// aside, in `<root>/wkg/deps`.
+async fn fetch_workspace(
+    project: &Project,
+    members: &[workspace::Member],
+    registries: &Registries,
+    cache: &Cache,
+    options: &Options,
+    output: OutputType,
+    locked: bool,
+) -> anyhow::Result<()> {
+    let own: HashSet<PackageName> = members.iter().map(|m| m.name.clone()).collect();
+    let mut lock = LockFile::default();
+    let mut files = Vec::new();
+    for member in members {
+        let root = read_root(&member.dir)?;
+        let resolved = deps::resolve(&root, project, registries, cache, options)
+            .await
+            .with_context(|| format!("resolving workspace member `{}`", member.name))?;
+        for package in resolved.lock().packages {
+            for version in package.versions {
+                lock.insert(package.name.clone(), package.registry.clone(), version);
+            }
+        }
+        let assembled = deps::assemble(root, &resolved)?;
+        for file in dep_files(&assembled, &resolved, output, &own)? {
+            if !files.iter().any(|f: &DepFile| f.name == file.name) {
+                files.push(file);
+            }
+        }
+    }
+    check_locked(locked, project, &lock)?;
+    write_deps(&project.dir.join("wkg").join("deps"), files)?;
     project.write_lock(&lock)?;
     Ok(())
 }
@@ -72,6 +140,7 @@ pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
 pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
     let root = read_root(&args.dir)?;
     let project = Project::load()?;
+    let members = workspace::members(&project)?;
     let registries = Registries::load(&args.common)?;
     let cache = Cache::open(&args.common)?;
     let update = if args.packages.is_empty() {
@@ -82,6 +151,7 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
     let options = Options {
         offline: false,
         update,
+        members: workspace::locals(&members),
     };
     let resolved = deps::resolve(&root, &project, &registries, &cache, &options).await?;
     for package in &args.packages {
@@ -92,14 +162,11 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let lock = resolved.lock();
+    let lock = merged_lock(&project, &members, resolved.lock());
     let assembled = deps::assemble(root, &resolved)?;
-    write_deps(
-        &args.dir,
-        &assembled,
-        &resolved,
-        args.output_type.unwrap_or(OutputType::Wit),
-    )?;
+    let output = args.output_type.unwrap_or(OutputType::Wit);
+    let files = dep_files(&assembled, &resolved, output, &assembled.own)?;
+    write_deps(&args.dir.join("deps"), files)?;
     for dep in &resolved.registry {
         let old = project
             .lock
@@ -118,13 +185,16 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
 
 pub async fn build(args: BuildArgs) -> anyhow::Result<()> {
     let project = Project::load()?;
+    let members = workspace::members(&project)?;
     let registries = Registries::load(&args.common)?;
     let cache = Cache::open(&args.common)?;
     let options = Options {
         offline: args.lock.offline,
         update: Update::Nothing,
+        members: workspace::locals(&members),
     };
-    let built = build_package(&args.dir, &project, &registries, &cache, &options).await?;
+    let mut built = build_package(&args.dir, &project, &registries, &cache, &options).await?;
+    built.lock = merged_lock(&project, &members, built.lock);
     check_locked(args.lock.locked, &project, &built.lock)?;
     let output = match args.output {
         Some(output) => output,
@@ -234,77 +304,68 @@ fn dep_name(name: &PackageName) -> String {
     }
 }
 
-/// Replaces `<dir>/deps` as wkg lays it out: with `-t wit` every package
-/// but the directory's own, printed as `deps/<ns>-<name>-<ver>/package.wit`;
-/// with `-t wasm` each direct dependency as `deps/<ns>-<name>-<ver>.wasm`
-/// (a local WIT directory is copied, top-level files only). The new tree
-/// is built beside and renamed into place.
-fn write_deps(
-    dir: &Path,
-    assembled: &Assembled,
-    resolved: &Resolved,
-    output: OutputType,
-) -> anyhow::Result<()> {
-    let staging = dir.join(format!(
-        ".deps-{:016x}.tmp",
-        wasip2::random::random::get_random_u64()
-    ));
-    let written = stage_deps(&staging, assembled, resolved, output);
-    let replaced = written.and_then(|()| {
-        let deps = dir.join("deps");
-        if deps.exists() {
-            std::fs::remove_dir_all(&deps)
-                .with_context(|| format!("removing `{}`", deps.display()))?;
-        }
-        std::fs::rename(&staging, &deps).with_context(|| format!("writing `{}`", deps.display()))
-    });
-    if replaced.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    replaced
+/// One entry of a `deps` directory.
+#[derive(Debug)]
+struct DepFile {
+    /// The entry's name in `deps`.
+    name: String,
+    content: DepContent,
 }
 
-fn stage_deps(
-    staging: &Path,
+#[derive(Debug)]
+enum DepContent {
+    /// `<name>/package.wit` with this text.
+    Wit(String),
+    /// A copy of this file.
+    File(PathBuf),
+    /// A copy of this directory's top-level files.
+    Dir(PathBuf),
+}
+
+/// What `deps` holds, as wkg lays it out: with `-t wit` every package but
+/// those in `own`, printed as `<ns>-<name>-<ver>/package.wit`; with
+/// `-t wasm` each direct dependency as `<ns>-<name>-<ver>.wasm` (a local
+/// WIT directory is copied, top-level files only).
+fn dep_files(
     assembled: &Assembled,
     resolved: &Resolved,
     output: OutputType,
-) -> anyhow::Result<()> {
-    std::fs::create_dir_all(staging)
-        .with_context(|| format!("creating `{}`", staging.display()))?;
+    own: &HashSet<PackageName>,
+) -> anyhow::Result<Vec<DepFile>> {
+    let mut files = Vec::new();
     let resolve = &assembled.resolve;
     match output {
         OutputType::Wit => {
             for (id, package) in resolve.packages.iter() {
-                if id == assembled.root || assembled.own.contains(&package.name) {
+                if id == assembled.root || own.contains(&package.name) {
                     continue;
                 }
                 let mut printer = WitPrinter::default();
                 printer
                     .print(resolve, id, &[])
                     .with_context(|| format!("printing `{}`", package.name))?;
-                let out = staging.join(dep_name(&package.name));
-                std::fs::create_dir_all(&out)?;
-                std::fs::write(out.join("package.wit"), printer.output.to_string())
-                    .with_context(|| format!("writing `{}`", out.display()))?;
+                files.push(DepFile {
+                    name: dep_name(&package.name),
+                    content: DepContent::Wit(printer.output.to_string()),
+                });
             }
         }
         OutputType::Wasm => {
             for dep in &resolved.registry {
-                let name = format!(
-                    "{}-{}-{}.wasm",
-                    dep.package.namespace(),
-                    dep.package.name(),
-                    dep.version
-                );
-                copy_atomic(&dep.path, &staging.join(name))?;
+                files.push(DepFile {
+                    name: format!(
+                        "{}-{}-{}.wasm",
+                        dep.package.namespace(),
+                        dep.package.name(),
+                        dep.version
+                    ),
+                    content: DepContent::File(dep.path.clone()),
+                });
             }
             for dep in &resolved.local {
-                let group_name = if dep.path.is_dir() || !deps::is_wasm(&dep.path) {
-                    deps::parse_wit(&dep.path)?.main.name
-                } else {
+                if deps::is_wasm(&dep.path) {
                     let bytes = std::fs::read(&dep.path)?;
-                    match wit_component::decode(&bytes)? {
+                    let name = match wit_component::decode(&bytes)? {
                         wit_component::DecodedWasm::WitPackage(r, id) => {
                             r.packages[id].name.clone()
                         }
@@ -314,23 +375,67 @@ fn stage_deps(
                                 dep.package
                             )
                         }
-                    }
-                };
-                let name = dep_name(&group_name);
-                if dep.path.is_dir() {
-                    let out = staging.join(&name);
-                    std::fs::create_dir_all(&out)?;
-                    for entry in std::fs::read_dir(&dep.path)?.flatten() {
-                        if entry.file_type()?.is_file() {
-                            std::fs::copy(entry.path(), out.join(entry.file_name()))?;
-                        }
-                    }
-                } else if deps::is_wasm(&dep.path) {
-                    std::fs::copy(&dep.path, staging.join(format!("{name}.wasm")))?;
+                    };
+                    files.push(DepFile {
+                        name: format!("{}.wasm", dep_name(&name)),
+                        content: DepContent::File(dep.path.clone()),
+                    });
                 } else {
-                    let out = staging.join(&name);
-                    std::fs::create_dir_all(&out)?;
-                    std::fs::copy(&dep.path, out.join("package.wit"))?;
+                    let name = dep_name(&deps::parse_wit(&dep.path)?.main.name);
+                    let content = if dep.path.is_dir() {
+                        DepContent::Dir(dep.path.clone())
+                    } else {
+                        DepContent::Wit(std::fs::read_to_string(&dep.path)?)
+                    };
+                    files.push(DepFile { name, content });
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Replaces the directory `deps` with `files`: the new tree is built beside
+/// it and renamed into place, so a failure leaves the old one.
+fn write_deps(deps: &Path, files: Vec<DepFile>) -> anyhow::Result<()> {
+    let parent = deps.parent().unwrap_or(Path::new("."));
+    let staging = parent.join(format!(
+        ".deps-{:016x}.tmp",
+        wasip2::random::random::get_random_u64()
+    ));
+    let written = stage_deps(&staging, files).and_then(|()| {
+        if deps.exists() {
+            std::fs::remove_dir_all(deps)
+                .with_context(|| format!("removing `{}`", deps.display()))?;
+        }
+        std::fs::rename(&staging, deps).with_context(|| format!("writing `{}`", deps.display()))
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    written
+}
+
+fn stage_deps(staging: &Path, files: Vec<DepFile>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(staging)
+        .with_context(|| format!("creating `{}`", staging.display()))?;
+    for file in files {
+        let out = staging.join(&file.name);
+        match file.content {
+            DepContent::Wit(text) => {
+                std::fs::create_dir_all(&out)?;
+                std::fs::write(out.join("package.wit"), text)
+                    .with_context(|| format!("writing `{}`", out.display()))?;
+            }
+            DepContent::File(from) => {
+                copy_atomic(&from, &out)?;
+            }
+            DepContent::Dir(from) => {
+                std::fs::create_dir_all(&out)?;
+                for entry in std::fs::read_dir(&from)?.flatten() {
+                    if entry.file_type()?.is_file() {
+                        std::fs::copy(entry.path(), out.join(entry.file_name()))?;
+                    }
                 }
             }
         }
