@@ -651,3 +651,82 @@ fn publishing_several_paths_refuses_bad_sets() {
     }
     assert_eq!(registry.requests("PUT", "/v2/test/"), 0);
 }
+
+#[test]
+fn update_of_one_package_and_build_metadata() {
+    let (_registry, wkg) = setup();
+    for (name, version) in [("dep", "0.1.0"), ("other", "0.1.0")] {
+        let dir = wkg.path(&format!("src/{name}-{version}"));
+        write(
+            &dir.join("p.wit"),
+            &format!("package test:{name}@{version};\n\ninterface api {{\n  f: func();\n}}\n"),
+        );
+        let run = command_in(&wkg, &dir, "publish", &["."]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    write(
+        &wkg.path("wit/world.wit"),
+        "package test:app@0.1.0;\n\nworld app {\n  import test:dep/api;\n  import test:other/api;\n}\n",
+    );
+    let run = command(&wkg, "fetch", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    publish_dep(&wkg, "0.1.1", "  f: func();\n  g: func();\n");
+    let dir = wkg.path("src/other-0.1.1");
+    write(
+        &dir.join("p.wit"),
+        "package test:other@0.1.1;\n\ninterface api {\n  f: func();\n}\n",
+    );
+    assert_eq!(command_in(&wkg, &dir, "publish", &["."]).code, 0);
+
+    // `update <package>` moves only that one.
+    let run = command(&wkg, "update", &["test:dep"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        locked(&read(&wkg.path("wkg.lock"))),
+        [
+            ("test:dep".into(), "*".into(), "0.1.1".into()),
+            ("test:other".into(), "*".into(), "0.1.0".into()),
+        ]
+    );
+    let run = command(&wkg, "update", &["test:nope"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("`test:nope` is not a registry dependency"),
+        "{run:?}"
+    );
+
+    // A `version` override is a requirement of its own.
+    write(
+        &wkg.path("wkg.toml"),
+        "[overrides]\n\"test:other\" = { version = \"=0.1.1\" }\n",
+    );
+    let run = command(&wkg, "fetch", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(locked(&read(&wkg.path("wkg.lock"))).contains(&(
+        "test:other".into(),
+        "=0.1.1".into(),
+        "0.1.1".into()
+    )));
+
+    // [metadata] goes into the build; an invalid licence fails it.
+    write(
+        &wkg.path("wkg.toml"),
+        "[metadata]\nlicense = \"Not A License!!\"\n",
+    );
+    let run = command(&wkg, "build", &["-o", "app.wasm"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("invalid `license`"), "{run:?}");
+    assert!(!wkg.path("app.wasm").exists());
+    write(
+        &wkg.path("wkg.toml"),
+        "[metadata]\nlicense = \"MIT\"\ndescription = \"The app\"\nrepository = \"https://example.com/app\"\n",
+    );
+    let run = command(&wkg, "build", &["-o", "app.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let built = std::fs::read(wkg.path("app.wasm")).unwrap();
+    let contains = |needle: &[u8]| built.windows(needle.len()).any(|w| w == needle);
+    assert!(contains(b"licenses") && contains(b"MIT"));
+    assert!(contains(b"The app"));
+    assert!(contains(b"https://example.com/app"));
+}
