@@ -16,10 +16,7 @@ fn setup() -> (Registry, Wkg) {
     let host = registry.host();
     std::fs::write(
         wkg.path("config.toml"),
-        format!(
-            "[namespace_registries]\nwasi = \"{host}\"\ntest = \"{host}\"\n\n\
-             [registry.\"{host}\".oci]\nprotocol = \"http\"\n"
-        ),
+        support::registry_config(&host, &["wasi", "test"]),
     )
     .unwrap();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wasi/0.2.3");

@@ -40,9 +40,7 @@ fn setup() -> (Registry, Wkg, Vec<u8>) {
     std::fs::remove_file(wkg.path("greet.wasm")).unwrap();
     std::fs::write(
         wkg.path("config.toml"),
-        format!(
-            "[namespace_registries]\ntest = \"{host}\"\n\n[registry.\"{host}\".oci]\nprotocol = \"http\"\n"
-        ),
+        support::registry_config(&host, &["test"]),
     )
     .unwrap();
     (registry, wkg, component)

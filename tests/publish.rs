@@ -16,9 +16,7 @@ fn setup() -> (Registry, Wkg) {
     let host = registry.host();
     std::fs::write(
         wkg.path("config.toml"),
-        format!(
-            "[namespace_registries]\ntest = \"{host}\"\n\n[registry.\"{host}\".oci]\nprotocol = \"http\"\n"
-        ),
+        support::registry_config(&host, &["test"]),
     )
     .unwrap();
     (registry, wkg)
@@ -219,26 +217,14 @@ fn with_custom_sections(bytes: &[u8], sections: &[(&str, &str)]) -> Vec<u8> {
     let mut out = bytes.to_vec();
     for (name, text) in sections {
         let mut payload = Vec::new();
-        leb(&mut payload, name.len());
+        support::push_leb(&mut payload, name.len() as u64);
         payload.extend_from_slice(name.as_bytes());
         payload.extend_from_slice(text.as_bytes());
         out.push(0);
-        leb(&mut out, payload.len());
+        support::push_leb(&mut out, payload.len() as u64);
         out.extend_from_slice(&payload);
     }
     out
-}
-
-fn leb(out: &mut Vec<u8>, mut v: usize) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[test]

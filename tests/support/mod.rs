@@ -362,7 +362,8 @@ fn leb_len(mut v: u64) -> usize {
     n
 }
 
-fn push_leb(out: &mut Vec<u8>, mut v: u64) {
+/// Appends `v` as unsigned LEB128.
+pub fn push_leb(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let byte = (v & 0x7f) as u8;
         v >>= 7;
@@ -372,4 +373,17 @@ fn push_leb(out: &mut Vec<u8>, mut v: u64) {
         }
         out.push(byte | 0x80);
     }
+}
+
+/// A `config.toml` mapping `namespaces` to the registry at `host` over
+/// plain http.
+pub fn registry_config(host: &str, namespaces: &[&str]) -> String {
+    let mut config = String::from("[namespace_registries]\n");
+    for namespace in namespaces {
+        config.push_str(&format!("{namespace} = \"{host}\"\n"));
+    }
+    config.push_str(&format!(
+        "\n[registry.\"{host}\".oci]\nprotocol = \"http\"\n"
+    ));
+    config
 }

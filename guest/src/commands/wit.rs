@@ -17,7 +17,7 @@ use wkg_core::lock::LockFile;
 use wkg_core::project::Metadata;
 
 use crate::cache::{Cache, copy_atomic, write_atomic};
-use crate::cli::{BuildArgs, FetchArgs, OutputType, UpdateArgs};
+use crate::cli::{BuildArgs, Common, FetchArgs, OutputType, UpdateArgs};
 use crate::deps::{self, Assembled, Options, Project, Resolved, Update};
 use crate::packages::Registries;
 use crate::workspace;
@@ -48,16 +48,45 @@ fn check_locked(locked: bool, project: &Project, lock: &LockFile) -> anyhow::Res
     Ok(())
 }
 
+/// What a project command works with: the project, its workspace
+/// members, the registries and the cache.
+struct Session {
+    project: Project,
+    members: Vec<workspace::Member>,
+    registries: Registries,
+    cache: Cache,
+}
+
+impl Session {
+    fn open(common: &Common) -> anyhow::Result<Session> {
+        let project = Project::load()?;
+        let members = workspace::members(&project)?;
+        Ok(Session {
+            project,
+            members,
+            registries: Registries::load(common)?,
+            cache: Cache::open(common)?,
+        })
+    }
+
+    fn options(&self, offline: bool, update: Update) -> Options {
+        Options {
+            offline,
+            update,
+            members: workspace::locals(&self.members),
+        }
+    }
+}
+
 pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
-    let project = Project::load()?;
-    let members = workspace::members(&project)?;
-    let registries = Registries::load(&args.common)?;
-    let cache = Cache::open(&args.common)?;
-    let options = Options {
-        offline: args.lock.offline,
-        update: Update::Nothing,
-        members: workspace::locals(&members),
-    };
+    let session = Session::open(&args.common)?;
+    let options = session.options(args.lock.offline, Update::Nothing);
+    let Session {
+        project,
+        members,
+        registries,
+        cache,
+    } = session;
     let output = args.output_type.unwrap_or(OutputType::Wit);
     let at_root = Path::new(wkg_core::project::PROJECT_FILE_NAME).is_file();
     if args.dir.is_none() && at_root && project.manifest.workspace.is_some() {
@@ -139,20 +168,19 @@ async fn fetch_workspace(
 
 pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
     let root = read_root(&args.dir)?;
-    let project = Project::load()?;
-    let members = workspace::members(&project)?;
-    let registries = Registries::load(&args.common)?;
-    let cache = Cache::open(&args.common)?;
+    let session = Session::open(&args.common)?;
     let update = if args.packages.is_empty() {
         Update::All
     } else {
         Update::Only(args.packages.iter().cloned().collect())
     };
-    let options = Options {
-        offline: false,
-        update,
-        members: workspace::locals(&members),
-    };
+    let options = session.options(false, update);
+    let Session {
+        project,
+        members,
+        registries,
+        cache,
+    } = session;
     let resolved = deps::resolve(&root, &project, &registries, &cache, &options).await?;
     for package in &args.packages {
         if !resolved.registry.iter().any(|d| &d.package == package) {
@@ -184,15 +212,14 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
 }
 
 pub async fn build(args: BuildArgs) -> anyhow::Result<()> {
-    let project = Project::load()?;
-    let members = workspace::members(&project)?;
-    let registries = Registries::load(&args.common)?;
-    let cache = Cache::open(&args.common)?;
-    let options = Options {
-        offline: args.lock.offline,
-        update: Update::Nothing,
-        members: workspace::locals(&members),
-    };
+    let session = Session::open(&args.common)?;
+    let options = session.options(args.lock.offline, Update::Nothing);
+    let Session {
+        project,
+        members,
+        registries,
+        cache,
+    } = session;
     let mut built = build_package(&args.dir, &project, &registries, &cache, &options).await?;
     built.lock = merged_lock(&project, &members, built.lock);
     check_locked(args.lock.locked, &project, &built.lock)?;
