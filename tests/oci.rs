@@ -619,3 +619,50 @@ fn blob_redirects_are_followed_without_credentials() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn self_hosting_the_pulled_tool_pulls_itself_and_runs() {
+    let registry = Registry::anonymous();
+    let host = registry.host();
+    let wkg = Wkg::new();
+    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM).unwrap();
+    let reference = format!("{host}/tools/wkg:0.1.0");
+    let push = wkg.run(&["oci", "push", &reference, "wkg.wasm", "--insecure", &host]);
+    assert_eq!(push.code, 0, "{push:?}");
+    let pull = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "first.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(pull.code, 0, "{pull:?}");
+
+    // The pulled component, run by the host in place of the embedded one,
+    // pulls itself again; that copy runs too.
+    // (A later WKG_COMPONENT entry wins over an earlier one.)
+    let first = wkg.path("first.wasm");
+    let wkg = wkg.env("WKG_COMPONENT", first.to_str().unwrap());
+    let again = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "second.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(
+        std::fs::read(wkg.path("second.wasm")).unwrap(),
+        wkg_host::WKG_WASM
+    );
+    let second = wkg.path("second.wasm");
+    let version = wkg
+        .env("WKG_COMPONENT", second.to_str().unwrap())
+        .run(&["--version"]);
+    assert_eq!(version.code, 0, "{version:?}");
+    assert!(version.stdout.starts_with("wkg "), "{version:?}");
+}
