@@ -1,0 +1,140 @@
+//! The component under a stock `wasmtime run -S http --dir .`, as the README
+//! tells users to run it: the package commands and exit codes, against a
+//! real registry. wasmtime 48 comes from `tests/prerequisites.sh`
+//! (`target/bench-tools/bin/wasmtime`), or `WASMTIME`.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use support::{Registry, Run, Wkg};
+
+fn wasmtime() -> PathBuf {
+    if let Some(path) = std::env::var_os("WASMTIME") {
+        return path.into();
+    }
+    let installed =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-tools/bin/wasmtime");
+    assert!(
+        installed.is_file(),
+        "wasmtime 48 is missing: run tests/prerequisites.sh or set WASMTIME"
+    );
+    installed
+}
+
+/// `wasmtime run -S http --dir . --env HOME=<home> wkg.wasm <args>` in the
+/// working directory.
+fn run(wkg: &Wkg, args: &[&str]) -> Run {
+    let home = wkg.path("home");
+    let out = Command::new(wasmtime())
+        .args(["run", "-S", "http", "--dir", "."])
+        .arg("--env")
+        .arg(format!("HOME={}", home.display()))
+        .arg("wkg.wasm")
+        .args(args)
+        .current_dir(wkg.cwd.path())
+        .env_clear()
+        .env("HOME", &home)
+        .output()
+        .expect("running wasmtime");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn commands_under_stock_wasmtime() {
+    let registry = Registry::anonymous();
+    let host = registry.host();
+    let wkg = Wkg::new();
+    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM).unwrap();
+    let greet = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/greet.wasm"
+    ))
+    .unwrap();
+    std::fs::write(wkg.path("greet.wasm"), &greet).unwrap();
+    std::fs::write(
+        wkg.path("config.toml"),
+        support::registry_config(&host, &["test"]),
+    )
+    .unwrap();
+
+    let version = run(&wkg, &["--version"]);
+    assert_eq!(version.code, 0, "{version:?}");
+    assert!(version.stdout.starts_with("wkg "), "{version:?}");
+    assert_eq!(run(&wkg, &["nope"]).code, 2);
+
+    let reference = format!("{host}/test/greet:0.1.0");
+    let push = run(
+        &wkg,
+        &["oci", "push", &reference, "greet.wasm", "--insecure", &host],
+    );
+    assert_eq!(push.code, 0, "{push:?}");
+    assert!(push.stdout.contains("pushed: "), "{push:?}");
+    let pull = run(
+        &wkg,
+        &[
+            "oci",
+            "pull",
+            &reference,
+            "-o",
+            "out.wasm",
+            "--insecure",
+            &host,
+        ],
+    );
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert_eq!(std::fs::read(wkg.path("out.wasm")).unwrap(), greet);
+    let missing = run(
+        &wkg,
+        &[
+            "oci",
+            "pull",
+            &format!("{host}/test/nope:1"),
+            "--insecure",
+            &host,
+        ],
+    );
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert!(missing.stderr.starts_with("Error: "), "{missing:?}");
+
+    // Package commands, with config and cache inside the working directory.
+    let package = |command: &str, args: &[&str]| {
+        let mut all = vec![command, "--config", "config.toml", "--cache", "cache"];
+        all.extend_from_slice(args);
+        run(&wkg, &all)
+    };
+    std::fs::create_dir_all(wkg.path("dep")).unwrap();
+    std::fs::write(
+        wkg.path("dep/dep.wit"),
+        "package test:dep@0.1.0;\n\ninterface api {\n  f: func();\n}\n",
+    )
+    .unwrap();
+    let publish = package("publish", &["dep"]);
+    assert_eq!(publish.code, 0, "{publish:?}");
+    let get = package("get", &["test:dep@0.1.0", "-o", "dep.wit"]);
+    assert_eq!(get.code, 0, "{get:?}");
+    assert!(
+        std::fs::read_to_string(wkg.path("dep.wit"))
+            .unwrap()
+            .contains("package test:dep@0.1.0;")
+    );
+    std::fs::create_dir_all(wkg.path("wit")).unwrap();
+    std::fs::write(
+        wkg.path("wit/world.wit"),
+        "package test:app@0.1.0;\n\nworld app {\n  import test:dep/api@0.1.0;\n}\n",
+    )
+    .unwrap();
+    let fetch = package("fetch", &[]);
+    assert_eq!(fetch.code, 0, "{fetch:?}");
+    assert!(wkg.path("wit/deps/test-dep-0.1.0/package.wit").is_file());
+    assert!(wkg.path("wkg.lock").is_file());
+    let build = package("build", &["-o", "app.wasm"]);
+    assert_eq!(build.code, 0, "{build:?}");
+    let offline = package("fetch", &["--offline", "--locked"]);
+    assert_eq!(offline.code, 0, "{offline:?}");
+}
