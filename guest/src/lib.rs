@@ -4,6 +4,7 @@
 //! through the directories its runner preopens. [`cli::run`] is the whole
 //! program; `src/main.rs` is the `wasi:cli/run` entry point around it.
 
+pub mod api;
 pub mod artifact;
 pub mod cache;
 pub mod cli;

@@ -69,10 +69,26 @@ impl CodeCache {
     }
 }
 
+/// Typed bindings of `wit/client.wit`, the interface `wkg.wasm` exports
+/// beside `wasi:cli/run`.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "client",
+        exports: { default: async },
+    });
+}
+
+pub use bindings::exports::wasm_pkg::client::registry::{
+    Error as RegistryError, Options as RegistryOptions, Release,
+};
+
 /// The compiled `wkg` component, ready to run any number of times.
 pub struct Wkg {
     engine: Engine,
     pre: CommandPre<State>,
+    /// `None` for a build of `wkg.wasm` without the export.
+    client: Option<bindings::ClientPre<State>>,
 }
 
 impl std::fmt::Debug for Wkg {
@@ -196,8 +212,51 @@ impl Wkg {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        let pre = CommandPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Wkg { engine, pre })
+        let instance = linker.instantiate_pre(&component)?;
+        let client = bindings::ClientPre::new(instance.clone()).ok();
+        let pre = CommandPre::new(instance)?;
+        Ok(Wkg {
+            engine,
+            pre,
+            client,
+        })
+    }
+
+    /// An instance for typed calls into `wasm-pkg:client/registry`, with
+    /// `invocation`'s environment and directories (its arguments are not
+    /// used). Each call runs to completion; the instance keeps its state
+    /// (tokens, registry metadata are not shared between calls).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> anyhow::Result<()> {
+    /// use wkg_host::{CodeCache, Invocation, RegistryOptions, Wkg};
+    /// let wkg = Wkg::new(CodeCache::Default)?;
+    /// let mut client = wkg.client(Invocation::default()).await?;
+    /// let options = RegistryOptions { config: None, cache: None, registry: None };
+    /// match client.resolve("wasi:http", &options).await? {
+    ///     Ok(release) => println!("{} {} {}", release.package, release.version, release.digest),
+    ///     Err(e) => eprintln!("{e:?}"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// A component without the export (an older `wkg.wasm`), a preopen that
+    /// cannot be opened, an instantiation failure.
+    pub async fn client(&self, invocation: Invocation) -> Result<Client> {
+        let pre = self
+            .client
+            .as_ref()
+            .ok_or_else(|| anyhow!("this wkg.wasm does not export wasm-pkg:client/registry"))?;
+        let (mut store, stdout, stderr) = self.store(&invocation)?;
+        let bindings = pre.instantiate_async(&mut store).await?;
+        Ok(Client {
+            store,
+            bindings,
+            stdout,
+            stderr,
+        })
     }
 
     /// Runs the component's `wasi:cli/run` once.
@@ -215,6 +274,36 @@ impl Wkg {
     /// # Errors
     /// As [`Wkg::run`].
     pub async fn run_captured(&self, invocation: Invocation) -> Result<Outcome> {
+        let (mut store, stdout, stderr) = self.store(&invocation)?;
+        let command = self.pre.instantiate_async(&mut store).await?;
+        let code = match command.wasi_cli_run().call_run(&mut store).await {
+            Ok(Ok(())) => 0,
+            Ok(Err(())) => 1,
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(exit) => exit.0,
+                None => {
+                    eprintln!("error: the wkg component trapped: {e:?}");
+                    TRAP_EXIT_CODE
+                }
+            },
+        };
+        Ok(Outcome {
+            code,
+            stdout: stdout.map(|p| p.contents().to_vec()).unwrap_or_default(),
+            stderr: stderr.map(|p| p.contents().to_vec()).unwrap_or_default(),
+        })
+    }
+
+    /// A store with `invocation`'s WASI context, and the capture pipes.
+    #[allow(clippy::type_complexity)]
+    fn store(
+        &self,
+        invocation: &Invocation,
+    ) -> Result<(
+        Store<State>,
+        Option<MemoryOutputPipe>,
+        Option<MemoryOutputPipe>,
+    )> {
         let mut wasi = WasiCtx::builder();
         wasi.args(&invocation.args)
             .envs(&invocation.env)
@@ -246,24 +335,131 @@ impl Wkg {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
         };
-        let mut store = Store::new(&self.engine, state);
-        let command = self.pre.instantiate_async(&mut store).await?;
-        let code = match command.wasi_cli_run().call_run(&mut store).await {
-            Ok(Ok(())) => 0,
-            Ok(Err(())) => 1,
-            Err(e) => match e.downcast_ref::<I32Exit>() {
-                Some(exit) => exit.0,
-                None => {
-                    eprintln!("error: the wkg component trapped: {e:?}");
-                    TRAP_EXIT_CODE
-                }
-            },
+        Ok((Store::new(&self.engine, state), stdout, stderr))
+    }
+}
+
+/// A live `wkg` instance for typed calls into `wasm-pkg:client/registry`
+/// (see [`Wkg::client`]). Each method returns the component's own
+/// `Result`; the outer error is a trap (a bug in the component).
+pub struct Client {
+    store: Store<State>,
+    bindings: bindings::Client,
+    stdout: Option<MemoryOutputPipe>,
+    stderr: Option<MemoryOutputPipe>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+/// The component's answer to one call.
+pub type Answer<T> = std::result::Result<T, RegistryError>;
+
+impl Client {
+    /// The release `spec` (`namespace:name[@version]`) names.
+    ///
+    /// # Errors
+    /// A trap.
+    pub async fn resolve(
+        &mut self,
+        spec: &str,
+        options: &RegistryOptions,
+    ) -> Result<Answer<Release>> {
+        let registry = self.bindings.wasm_pkg_client_registry();
+        Ok(registry
+            .call_resolve(&mut self.store, spec, options)
+            .await?)
+    }
+
+    /// Every version of `package`, lowest first.
+    ///
+    /// # Errors
+    /// A trap.
+    pub async fn list_versions(
+        &mut self,
+        package: &str,
+        options: &RegistryOptions,
+    ) -> Result<Answer<Vec<String>>> {
+        let registry = self.bindings.wasm_pkg_client_registry();
+        Ok(registry
+            .call_list_versions(&mut self.store, package, options)
+            .await?)
+    }
+
+    /// The verified content of a release, written to `path` (a path the
+    /// component sees).
+    ///
+    /// # Errors
+    /// A trap.
+    pub async fn fetch_to_file(
+        &mut self,
+        spec: &str,
+        path: &str,
+        options: &RegistryOptions,
+    ) -> Result<Answer<Release>> {
+        let registry = self.bindings.wasm_pkg_client_registry();
+        Ok(registry
+            .call_fetch_to_file(&mut self.store, spec, path, options)
+            .await?)
+    }
+
+    /// The verified content of a release, in memory.
+    ///
+    /// # Errors
+    /// A trap.
+    pub async fn fetch_bytes(
+        &mut self,
+        spec: &str,
+        options: &RegistryOptions,
+    ) -> Result<Answer<(Release, Vec<u8>)>> {
+        let registry = self.bindings.wasm_pkg_client_registry();
+        Ok(registry
+            .call_fetch_bytes(&mut self.store, spec, options)
+            .await?)
+    }
+
+    /// Publishes the file or WIT directory at `path`.
+    ///
+    /// # Errors
+    /// A trap.
+    pub async fn publish(
+        &mut self,
+        path: &str,
+        package: Option<&str>,
+        options: &RegistryOptions,
+    ) -> Result<Answer<Release>> {
+        let registry = self.bindings.wasm_pkg_client_registry();
+        Ok(registry
+            .call_publish(&mut self.store, path, package, options)
+            .await?)
+    }
+
+    /// Fetches the dependencies of the WIT directory `wit_dir`.
+    ///
+    /// # Errors
+    /// A trap.
+    pub async fn fetch_dependencies(
+        &mut self,
+        wit_dir: &str,
+        options: &RegistryOptions,
+    ) -> Result<Answer<Vec<Release>>> {
+        let registry = self.bindings.wasm_pkg_client_registry();
+        Ok(registry
+            .call_fetch_dependencies(&mut self.store, wit_dir, options)
+            .await?)
+    }
+
+    /// What [`Output::Capture`] caught so far: (stdout, stderr).
+    pub fn output(&self) -> (Vec<u8>, Vec<u8>) {
+        let read = |p: &Option<MemoryOutputPipe>| {
+            p.as_ref()
+                .map(|p| p.contents().to_vec())
+                .unwrap_or_default()
         };
-        Ok(Outcome {
-            code,
-            stdout: stdout.map(|p| p.contents().to_vec()).unwrap_or_default(),
-            stderr: stderr.map(|p| p.contents().to_vec()).unwrap_or_default(),
-        })
+        (read(&self.stdout), read(&self.stderr))
     }
 }
 

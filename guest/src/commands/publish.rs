@@ -41,6 +41,15 @@ pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
     if args.workspace || args.paths.len() > 1 {
         return run_many(args).await;
     }
+    publish_one(args).await.map(|_| ())
+}
+
+/// `wkg publish <path>`: the package and version it published (or would
+/// have, on a dry run or a skipped duplicate).
+///
+/// # Errors
+/// No path; what [`check`] and the publish refuse.
+pub async fn publish_one(args: PublishArgs) -> anyhow::Result<(PackageRef, Version)> {
     let Some(path) = args.paths.first() else {
         bail!(
             "no publish targets: pass one or more paths, or run from a workspace \
@@ -54,17 +63,19 @@ pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
         read(path)?
     };
     let (package, version) = identity(&candidate.inspection, args.package.as_ref(), path)?;
+    let identity = (package.clone(), version.clone());
     let Some(checked) = check(candidate, package, version, &registries, &args).await? else {
-        return Ok(());
+        return Ok(identity);
     };
     if args.dry_run {
         eprintln!(
             "warning: Aborting publish due to dry run: {}@{}",
             checked.package, checked.version
         );
-        return Ok(());
+        return Ok(identity);
     }
-    checked.publish().await
+    checked.publish().await?;
+    Ok(identity)
 }
 
 /// A release that passed the checks and can be published.

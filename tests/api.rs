@@ -1,0 +1,109 @@
+//! The host library's typed calls into the component's
+//! `wasm-pkg:client/registry` export, against a real registry.
+
+mod support;
+
+use support::{Registry, Wkg};
+use wkg_host::{CodeCache, Invocation, Preopen, RegistryError, RegistryOptions};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn typed_calls_resolve_list_and_fetch() {
+    let registry = Registry::anonymous();
+    let host = registry.host();
+    let wkg = Wkg::new();
+    std::fs::write(
+        wkg.path("config.toml"),
+        support::registry_config(&host, &["test"]),
+    )
+    .unwrap();
+    for version in ["0.1.0", "0.2.0"] {
+        let dir = wkg.path(&format!("dep-{version}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("dep.wit"),
+            format!("package test:dep@{version};\n\ninterface api {{\n  f: func();\n}}\n"),
+        )
+        .unwrap();
+        let run = wkg.run(&[
+            "publish",
+            dir.to_str().unwrap(),
+            "--config",
+            "config.toml",
+            "--cache",
+            "cache",
+        ]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+
+    let cwd = wkg.cwd.path().to_owned();
+    let options = RegistryOptions {
+        config: Some("config.toml".into()),
+        cache: Some("cache".into()),
+        registry: None,
+    };
+    runtime().block_on(async {
+        let host = wkg_host::Wkg::new(CodeCache::Dir(wkg.path("code"))).unwrap();
+        let invocation = Invocation {
+            preopens: vec![Preopen {
+                host: cwd.clone(),
+                guest: ".".into(),
+                writable: true,
+            }],
+            ..Invocation::default()
+        };
+        let mut client = host.client(invocation).await.unwrap();
+
+        let release = client.resolve("test:dep", &options).await.unwrap().unwrap();
+        assert_eq!(release.package, "test:dep");
+        assert_eq!(release.version, "0.2.0");
+        assert!(release.digest.starts_with("sha256:"), "{release:?}");
+        assert_eq!(release.registry, registry.host());
+
+        let versions = client.list_versions("test:dep", &options).await.unwrap();
+        assert_eq!(versions.unwrap(), ["0.1.0", "0.2.0"]);
+
+        let (fetched, bytes) = client
+            .fetch_bytes("test:dep@0.1.0", &options)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(fetched.version, "0.1.0");
+        assert_eq!(&bytes[..4], b"\0asm");
+        let to_file = client
+            .fetch_to_file("test:dep@0.1.0", "dep.wasm", &options)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(to_file.digest, fetched.digest);
+        assert_eq!(std::fs::read(cwd.join("dep.wasm")).unwrap(), bytes);
+
+        // Errors are typed.
+        let missing = client.resolve("test:nope@1.0.0", &options).await.unwrap();
+        assert!(
+            matches!(missing, Err(RegistryError::NotFound(_))),
+            "{missing:?}"
+        );
+        let bad = client.resolve("not a spec", &options).await.unwrap();
+        assert!(
+            matches!(bad, Err(RegistryError::InvalidInput(_))),
+            "{bad:?}"
+        );
+        let unreachable = RegistryOptions {
+            registry: Some(format!("127.0.0.1:{}", support::free_port())),
+            ..options.clone()
+        };
+        let down = client
+            .resolve("test:dep@0.1.0", &unreachable)
+            .await
+            .unwrap();
+        assert!(matches!(down, Err(RegistryError::Network(_))), "{down:?}");
+    });
+}
