@@ -4,7 +4,7 @@
 mod support;
 
 use support::{Registry, Wkg};
-use wkg_host::{CodeCache, Invocation, Preopen, RegistryError, RegistryOptions};
+use wkg_host::{CodeCache, HostPolicy, Invocation, Preopen, RegistryError, RegistryOptions};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -105,5 +105,39 @@ fn typed_calls_resolve_list_and_fetch() {
             .await
             .unwrap();
         assert!(matches!(down, Err(RegistryError::Network(_))), "{down:?}");
+
+        // A host policy: only the listed hosts are reachable.
+        let only = |hosts: Vec<String>| Invocation {
+            preopens: vec![Preopen {
+                host: cwd.clone(),
+                guest: ".".into(),
+                writable: true,
+            }],
+            hosts: HostPolicy::Only(hosts),
+            ..Invocation::default()
+        };
+        let mut fenced = host
+            .client(only(vec!["registry.example".into()]))
+            .await
+            .unwrap();
+        let denied = fenced.resolve("test:dep@0.1.0", &options).await.unwrap();
+        match denied {
+            Err(RegistryError::Network(m)) => assert!(m.contains("denied"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let mut allowed = host.client(only(vec!["127.0.0.1".into()])).await.unwrap();
+        let release = allowed.resolve("test:dep@0.1.0", &options).await.unwrap();
+        assert!(release.is_ok(), "{release:?}");
     });
+}
+
+#[test]
+fn host_policy_matches_host_and_port() {
+    let policy = HostPolicy::Only(vec!["ghcr.io".into(), "127.0.0.1:5000".into()]);
+    assert!(policy.allows("ghcr.io"));
+    assert!(policy.allows("ghcr.io:443"));
+    assert!(policy.allows("127.0.0.1:5000"));
+    assert!(!policy.allows("127.0.0.1:5001"));
+    assert!(!policy.allows("evil.example"));
+    assert!(HostPolicy::Any.allows("anything:1"));
 }

@@ -119,7 +119,8 @@ pub enum Output {
     Capture(usize),
 }
 
-/// One run of the component: its command line, environment and files.
+/// One run of the component: its command line, environment, files and
+/// network reach.
 #[derive(Debug, Clone, Default)]
 pub struct Invocation {
     pub args: Vec<String>,
@@ -127,6 +128,74 @@ pub struct Invocation {
     pub preopens: Vec<Preopen>,
     pub stdout: Output,
     pub stderr: Output,
+    /// The hosts its wasi:http requests may go to.
+    pub hosts: HostPolicy,
+}
+
+/// Which hosts the component may send HTTP requests to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HostPolicy {
+    /// Any host (what the `wkg` command does).
+    #[default]
+    Any,
+    /// Only these: `host` (any port) or `host:port` entries, as in URLs;
+    /// every other request fails in the component with wasi:http's
+    /// `HTTP-request-denied`, and the host prints which one it refused.
+    Only(Vec<String>),
+}
+
+impl HostPolicy {
+    /// Whether a request to `authority` (`host[:port]`) may go out.
+    pub fn allows(&self, authority: &str) -> bool {
+        let HostPolicy::Only(hosts) = self else {
+            return true;
+        };
+        let host = authority
+            .rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map_or(authority, |(host, _)| host);
+        hosts.iter().any(|allowed| {
+            allowed.eq_ignore_ascii_case(authority) || allowed.eq_ignore_ascii_case(host)
+        })
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpHooks for HostPolicy {
+    fn send_request(
+        &mut self,
+        request: http::Request<wasmtime_wasi_http::WasiBody>,
+        options: Option<wasmtime_wasi_http::RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        _ = fut;
+        let authority = request
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_default();
+        if !self.allows(&authority) {
+            eprintln!("wkg host: refused a request to `{authority}`, which is not an allowed host");
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                res.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
 }
 
 impl Invocation {
@@ -157,6 +226,7 @@ struct State {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
+    hosts: HostPolicy,
 }
 
 impl WasiView for State {
@@ -173,7 +243,7 @@ impl WasiHttpView for State {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: wasmtime_wasi_http::default_hooks(),
+            hooks: &mut self.hosts,
         }
     }
 }
@@ -334,6 +404,7 @@ impl Wkg {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
+            hosts: invocation.hosts.clone(),
         };
         Ok((Store::new(&self.engine, state), stdout, stderr))
     }
