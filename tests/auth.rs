@@ -315,3 +315,50 @@ fn packages_by_name_on_a_token_registry() {
     assert!(run.stderr.contains("Published test:dep@0.1.1"), "{run:?}");
     assert_eq!(since(&registry, before).len(), 0, "no token exchange");
 }
+
+#[test]
+fn docker_credential_helpers_are_run_by_the_native_host() {
+    let registry = Registry::basic_auth(USER, PASSWORD);
+    let host = registry.host();
+    let wkg = Wkg::new();
+    let bin = wkg.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, script) in [
+        (
+            "docker-credential-wkgtest",
+            format!(
+                "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\n\
+                 printf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$server\"\n"
+            ),
+        ),
+        ("docker-credential-broken", "#!/bin/sh\nexit 3\n".to_owned()),
+    ] {
+        let path = bin.join(name);
+        std::fs::write(&path, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let docker = wkg.path("home/.docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let wkg = wkg.env("PATH", &format!("{}:/usr/bin:/bin", bin.display()));
+    with_component(&wkg, "app.wasm");
+    let reference = format!("{host}/test/helped:1.0.0");
+
+    std::fs::write(docker.join("config.json"), r#"{"credsStore":"wkgtest"}"#).unwrap();
+    let run = push(&wkg, &registry, &reference, "app.wasm", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // A helper that fails: a warning, then the registry's refusal.
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"credHelpers":{{"{host}":"broken"}}}}"#),
+    )
+    .unwrap();
+    let run = push(&wkg, &registry, &reference, "app.wasm", &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("docker-credential-broken get"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("requires credentials"), "{run:?}");
+}

@@ -15,7 +15,10 @@ mod challenge;
 mod docker_config;
 
 pub use challenge::{Challenge, ChallengeError, parse_challenges};
-pub use docker_config::{DockerConfig, DockerConfigError};
+pub use docker_config::{
+    DockerConfig, DockerConfigError, HELPER_REGISTRY_ENV, HELPER_SECRET_ENV, HELPER_USERNAME_ENV,
+    helper_credential,
+};
 
 /// Access requested on a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

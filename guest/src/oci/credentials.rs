@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use wkg_core::auth::{Credential, DockerConfig};
+use wkg_core::auth::{
+    Credential, DockerConfig, HELPER_REGISTRY_ENV, HELPER_SECRET_ENV, HELPER_USERNAME_ENV,
+};
 use wkg_core::reference::Reference;
 
 /// The docker `config.json` path: `$DOCKER_CONFIG/config.json`, else
@@ -47,9 +49,19 @@ pub fn for_reference(
     if credential.is_none()
         && let Some(helper) = config.helper_for(&key)
     {
+        // The native host runs the helper and hands the result over.
+        let var = |name| std::env::var(name).ok();
+        if var(HELPER_REGISTRY_ENV).as_deref() == Some(key.as_str()) {
+            // The host ran it; without a result it has said why.
+            return Ok(match (var(HELPER_USERNAME_ENV), var(HELPER_SECRET_ENV)) {
+                (Some(user), Some(secret)) => Some(Credential::new(user, secret)),
+                _ => None,
+            });
+        }
         eprintln!(
             "warning: `{}` uses the credential helper `docker-credential-{helper}` for `{key}`; \
-             a component cannot run helpers, continuing without credentials (pass -u and -p)",
+             a component cannot run it (the native `wkg` does, for `wkg oci`), \
+             continuing without credentials (pass -u and -p)",
             path.display()
         );
     }

@@ -190,6 +190,44 @@ impl DockerConfig {
     }
 }
 
+/// The environment variables through which the native host hands the
+/// component a credential it got from a docker credential helper (which a
+/// component cannot run): the registry key, the username and the secret.
+pub const HELPER_REGISTRY_ENV: &str = "WKG_HELPER_REGISTRY";
+/// See [`HELPER_REGISTRY_ENV`].
+pub const HELPER_USERNAME_ENV: &str = "WKG_HELPER_USERNAME";
+/// See [`HELPER_REGISTRY_ENV`].
+pub const HELPER_SECRET_ENV: &str = "WKG_HELPER_SECRET";
+
+/// What `docker-credential-<helper> get` prints.
+#[derive(Debug, Deserialize)]
+struct HelperOutput {
+    #[serde(rename = "Username", default)]
+    username: String,
+    #[serde(rename = "Secret", default)]
+    secret: String,
+}
+
+/// The credential in the JSON a credential helper's `get` prints
+/// (`{"ServerURL", "Username", "Secret"}`; docker-credential-helpers
+/// protocol). A `<token>` username is an identity token, which, as wkg, is
+/// not supported.
+///
+/// # Errors
+/// Output that is not such JSON, or an identity token.
+pub fn helper_credential(output: &[u8], registry: &str) -> Result<Credential, DockerConfigError> {
+    let parsed: HelperOutput =
+        crate::json::from_object(output).map_err(|e| DockerConfigError::Json {
+            reason: format!("credential helper output: {e}"),
+        })?;
+    if parsed.username == "<token>" {
+        return Err(DockerConfigError::IdentityTokenUnsupported {
+            key: registry.to_owned(),
+        });
+    }
+    Ok(Credential::new(parsed.username, parsed.secret))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,5 +359,21 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(normalize(input), expected);
         }
+    }
+
+    #[test]
+    fn helper_output_is_a_credential() {
+        let c = helper_credential(
+            br#"{"ServerURL":"ghcr.io","Username":"octocat","Secret":"pat"}"#,
+            "ghcr.io",
+        )
+        .unwrap();
+        assert_eq!(c, Credential::new("octocat", "pat"));
+        let token = helper_credential(br#"{"Username":"<token>","Secret":"x"}"#, "ghcr.io");
+        assert!(matches!(
+            token,
+            Err(DockerConfigError::IdentityTokenUnsupported { .. })
+        ));
+        assert!(helper_credential(b"nope", "ghcr.io").is_err());
     }
 }
