@@ -387,3 +387,28 @@ pub fn registry_config(host: &str, namespaces: &[&str]) -> String {
     ));
     config
 }
+
+/// The head of an HTTP/1.1 request: method, target and headers (names in
+/// lower case), for the in-process test servers.
+pub fn read_head(
+    reader: &mut impl std::io::BufRead,
+) -> std::io::Result<(String, String, std::collections::HashMap<String, String>)> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or_default().to_owned();
+    let mut headers = std::collections::HashMap::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h)?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+        }
+    }
+    Ok((method, target, headers))
+}
