@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use support::{Registry, Run, Wkg};
 
@@ -511,7 +511,6 @@ fn bad_input_changes_nothing() {
         run.stderr.contains("unable to read wit directory: nowhere"),
         "{run:?}"
     );
-    let _: PathBuf = wkg.path("unused");
 }
 
 /// A workspace of three members (`test:b` <- `test:a` <- `test:c`) under

@@ -268,7 +268,11 @@ pub async fn resolve(
     let mut queue = foreign_deps(root);
     let mut local = Vec::new();
     let mut visited = HashSet::new();
+    // Every package the root and the local dependencies use; overrides
+    // nothing uses are not dependencies.
+    let mut used = HashSet::new();
     while let Some((package, requirement)) = queue.pop() {
+        used.insert(package.clone());
         let entry = wanted
             .entry(package.clone())
             .or_insert(Wanted::Registry(requirement));
@@ -294,8 +298,6 @@ pub async fn resolve(
             local.push(LocalDep { package, path });
         }
     }
-    // Overrides nothing uses are not dependencies.
-    let used: HashSet<PackageRef> = collect_used(root, &local)?;
     let registry_wanted: Vec<(PackageRef, VersionReq)> = wanted
         .into_iter()
         .filter(|(p, _)| used.contains(p))
@@ -310,25 +312,6 @@ pub async fn resolve(
     }))
     .await?;
     Ok(Resolved { registry, local })
-}
-
-/// Every package the root and the local dependencies use.
-fn collect_used(
-    root: &UnresolvedPackageGroup,
-    local: &[LocalDep],
-) -> anyhow::Result<HashSet<PackageRef>> {
-    let mut used: HashSet<PackageRef> = foreign_deps(root).into_iter().map(|(p, _)| p).collect();
-    for dep in local {
-        used.insert(dep.package.clone());
-        if !is_wasm(&dep.path) {
-            used.extend(
-                foreign_deps(&parse_wit(&dep.path)?)
-                    .into_iter()
-                    .map(|(p, _)| p),
-            );
-        }
-    }
-    Ok(used)
 }
 
 /// Whether `path` is a file starting with the wasm magic number.
