@@ -423,7 +423,10 @@ fn describe(code: &ErrorCode) -> String {
             "TLS handshake failed (untrusted certificate, or a plain-http registry: see --insecure)"
                 .into()
         }
-        ErrorCode::TlsCertificateError => "the registry's TLS certificate is not trusted".into(),
+        ErrorCode::TlsCertificateError => "the registry's TLS certificate is not trusted \
+            (add its CA with `extra_root_certificates` in config.toml or with SSL_CERT_FILE; \
+            these need the native wkg, `wasmtime run` trusts public CAs only)"
+            .into(),
         ErrorCode::TlsAlertReceived(a) => format!(
             "TLS alert from the registry: {}",
             a.alert_message.as_deref().unwrap_or("unknown")

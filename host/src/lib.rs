@@ -17,6 +17,11 @@
 //! reused by every [`Wkg::run`]. Compiled code is cached on disk (see
 //! [`CodeCache`]), so only the first start of a new `wkg.wasm` pays for
 //! Cranelift.
+//!
+//! The component's HTTP requests go through this crate's own wasi:http
+//! handler: only to the hosts an [`Invocation`] allows ([`HostPolicy`]),
+//! over connections kept open for reuse during a run, with https trusting
+//! the Mozilla roots plus the certificates of its [`Trust`].
 
 use std::fs;
 use std::hash::{Hash, Hasher};
@@ -29,6 +34,13 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+mod outgoing;
+mod tls;
+
+pub use outgoing::HostPolicy;
+use outgoing::Outgoing;
+pub use tls::Trust;
 
 /// The `wkg.wasm` component built from `guest/`.
 pub static WKG_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wkg.wasm"));
@@ -130,72 +142,9 @@ pub struct Invocation {
     pub stderr: Output,
     /// The hosts its wasi:http requests may go to.
     pub hosts: HostPolicy,
-}
-
-/// Which hosts the component may send HTTP requests to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum HostPolicy {
-    /// Any host (what the `wkg` command does).
-    #[default]
-    Any,
-    /// Only these: `host` (any port) or `host:port` entries, as in URLs;
-    /// every other request fails in the component with wasi:http's
-    /// `HTTP-request-denied`, and the host prints which one it refused.
-    Only(Vec<String>),
-}
-
-impl HostPolicy {
-    /// Whether a request to `authority` (`host[:port]`) may go out.
-    pub fn allows(&self, authority: &str) -> bool {
-        let HostPolicy::Only(hosts) = self else {
-            return true;
-        };
-        let host = authority
-            .rsplit_once(':')
-            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
-            .map_or(authority, |(host, _)| host);
-        hosts.iter().any(|allowed| {
-            allowed.eq_ignore_ascii_case(authority) || allowed.eq_ignore_ascii_case(host)
-        })
-    }
-}
-
-impl wasmtime_wasi_http::WasiHttpHooks for HostPolicy {
-    fn send_request(
-        &mut self,
-        request: http::Request<wasmtime_wasi_http::WasiBody>,
-        options: Option<wasmtime_wasi_http::RequestOptions>,
-        fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        http::Response<wasmtime_wasi_http::WasiBody>,
-                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                    ),
-                    wasmtime_wasi_http::Error,
-                >,
-            > + Send,
-    > {
-        _ = fut;
-        let authority = request
-            .uri()
-            .authority()
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_default();
-        if !self.allows(&authority) {
-            eprintln!("wkg host: refused a request to `{authority}`, which is not an allowed host");
-            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
-        }
-        Box::new(async move {
-            use http_body_util::BodyExt;
-            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((
-                res.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
-            ))
-        })
-    }
+    /// The TLS certificates its https requests trust beyond the Mozilla
+    /// roots.
+    pub trust: Trust,
 }
 
 impl Invocation {
@@ -226,7 +175,7 @@ struct State {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
-    hosts: HostPolicy,
+    outgoing: Outgoing,
 }
 
 impl WasiView for State {
@@ -243,7 +192,7 @@ impl WasiHttpView for State {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: &mut self.hosts,
+            hooks: &mut self.outgoing,
         }
     }
 }
@@ -404,7 +353,7 @@ impl Wkg {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hosts: invocation.hosts.clone(),
+            outgoing: Outgoing::new(invocation.hosts.clone(), invocation.trust.clone()),
         };
         Ok((Store::new(&self.engine, state), stdout, stderr))
     }

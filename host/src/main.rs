@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use wkg_host::{CodeCache, Invocation, Preopen, Wkg};
+use wkg_host::{CodeCache, Invocation, Preopen, Trust, Wkg};
 
 /// Environment variables the component sees; everything else stays out.
 fn forwarded(name: &str) -> bool {
@@ -73,6 +73,7 @@ fn run() -> anyhow::Result<i32> {
     if side.project {
         preopens.extend(project_preopens(&cwd));
     }
+    let trust = trust(&args, &env, &cwd);
     // The component runs on this thread; the workers drive the network
     // meanwhile, so hashing in the component overlaps with transfers.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -96,6 +97,7 @@ fn run() -> anyhow::Result<i32> {
             args: args.clone(),
             env: env.clone(),
             preopens,
+            trust,
             ..Default::default()
         })
         .await
@@ -104,6 +106,65 @@ fn run() -> anyhow::Result<i32> {
         launch_editor(&side, &env)?;
     }
     Ok(code)
+}
+
+/// The TLS trust for this run: `SSL_CERT_FILE` for every host, and the
+/// `extra_root_certificates` and `accept_invalid_certificates` of the
+/// config the component reads (`--config`, else `WKG_CONFIG_FILE`, else the
+/// global config.toml; then `./wkg.toml`'s `[config]`), parsed by the same
+/// core crate. A file that does not parse is left to the component to
+/// report; a certificate that cannot be read is a warning.
+fn trust(args: &[String], env: &[(String, String)], cwd: &Path) -> Trust {
+    use wkg_core::config::Config;
+    let var = |k: &str| {
+        env.iter()
+            .find(|(n, v)| n == k && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    let mut trust = Trust::default();
+    let mut problems = Vec::new();
+    if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
+        let file = PathBuf::from(file);
+        match std::fs::read(&file)
+            .map_err(anyhow::Error::from)
+            .and_then(|pem| Trust::pem_certificates(&pem))
+        {
+            Ok(roots) => trust.roots = roots,
+            Err(e) => problems.push(format!("ignoring SSL_CERT_FILE `{}`: {e}", file.display())),
+        }
+    }
+    let flag = args
+        .iter()
+        .skip(1)
+        .enumerate()
+        .find_map(|(i, a)| match a.as_str() {
+            "--config" => args.get(i + 2).cloned(),
+            a => a.strip_prefix("--config=").map(str::to_owned),
+        });
+    let path = flag.or_else(|| var("WKG_CONFIG_FILE")).or_else(|| {
+        wkg_core::config::global_config_path(
+            var("XDG_CONFIG_HOME").as_deref(),
+            var("HOME").as_deref(),
+        )
+    });
+    let read = |path: &Path| std::fs::read_to_string(path).ok();
+    let mut config = path
+        .and_then(|p| read(&cwd.join(p)))
+        .and_then(|text| Config::from_toml(&text, "config.toml").ok())
+        .unwrap_or_default();
+    let manifest = wkg_core::project::PROJECT_FILE_NAME;
+    if let Some(Ok(Some(project))) =
+        read(&cwd.join(manifest)).map(|text| Config::from_project_manifest(&text, manifest))
+    {
+        config = config.merge(project);
+    }
+    let (from_config, more) = Trust::from_config(&config);
+    trust.extend(from_config);
+    problems.extend(more);
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
+    trust
 }
 
 /// What the host must do around a `wkg config` command or a package

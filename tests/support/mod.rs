@@ -22,17 +22,20 @@ pub struct Registry {
     pub credentials: Option<(String, String)>,
     /// The token server of a [`Registry::token_auth`] registry.
     pub token: Option<token::TokenServer>,
+    /// The PEM of the CA that signed a [`Registry::tls`] registry's
+    /// certificate.
+    pub ca_pem: Option<String>,
 }
 
 impl Registry {
     /// A registry that allows anonymous pull and push.
     pub fn anonymous() -> Registry {
-        Registry::start(None, None)
+        Registry::start(None, None, false)
     }
 
     /// A registry behind htpasswd Basic auth with one user.
     pub fn basic_auth(user: &str, password: &str) -> Registry {
-        Registry::start(Some((user.to_owned(), password.to_owned())), None)
+        Registry::start(Some((user.to_owned(), password.to_owned())), None, false)
     }
 
     /// A registry behind bearer-token auth, as ghcr.io: its token server
@@ -40,10 +43,24 @@ impl Registry {
     /// every action.
     pub fn token_auth(user: &str, password: &str) -> Registry {
         let server = token::TokenServer::start(user, password);
-        Registry::start(Some((user.to_owned(), password.to_owned())), Some(server))
+        Registry::start(
+            Some((user.to_owned(), password.to_owned())),
+            Some(server),
+            false,
+        )
     }
 
-    fn start(credentials: Option<(String, String)>, token: Option<token::TokenServer>) -> Registry {
+    /// An anonymous registry served over https only, with a certificate for
+    /// `127.0.0.1` signed by a CA made for it ([`Registry::ca_pem`]).
+    pub fn tls() -> Registry {
+        Registry::start(None, None, true)
+    }
+
+    fn start(
+        credentials: Option<(String, String)>,
+        token: Option<token::TokenServer>,
+        tls: bool,
+    ) -> Registry {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let storage = dir.path().join("storage");
@@ -54,6 +71,19 @@ impl Registry {
              http:\n  addr: 127.0.0.1:{port}\n",
             storage.display()
         );
+        let mut ca_pem = None;
+        if tls {
+            let (ca, cert, key) = tls_certificates();
+            let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+            std::fs::write(&cert_path, cert).unwrap();
+            std::fs::write(&key_path, key).unwrap();
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert_path.display(),
+                key_path.display()
+            ));
+            ca_pem = Some(ca);
+        }
         if let Some(server) = &token {
             let bundle = dir.path().join("token-roots.pem");
             std::fs::write(&bundle, server.root_cert_pem()).unwrap();
@@ -90,6 +120,7 @@ impl Registry {
             dir,
             credentials,
             token,
+            ca_pem,
         };
         registry.wait_ready();
         registry
@@ -215,6 +246,69 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A CA, and a certificate for `127.0.0.1` and `localhost` it signed, with
+/// that certificate's key: (CA PEM, certificate PEM, key PEM).
+fn tls_certificates() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::new()).unwrap();
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "wkg test CA");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = rcgen::CertifiedIssuer::self_signed(ca, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
+    let cert = params.signed_by(&key, &*ca).unwrap();
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// A TCP relay to a local port that counts the connections it accepts.
+pub struct Relay {
+    pub port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Relay {
+    /// Relays every connection to `127.0.0.1:<target>` until the process ends.
+    pub fn start(target: u16) -> Relay {
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                count.fetch_add(1, Ordering::SeqCst);
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Relay { port, accepted }
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A server that accepts connections and never answers; returns its port.

@@ -1,0 +1,313 @@
+//! The component's outgoing HTTP: a wasi:http `send_request` hook that
+//! applies the run's [`HostPolicy`] and [`Trust`], and keeps connections
+//! open for reuse (wasmtime's default handler opens one per request and
+//! trusts only the compiled-in Mozilla roots).
+//!
+//! Connections are HTTP/1.1, kept per scheme and authority for one run (one
+//! [`Wkg::run`](crate::Wkg::run) or one [`Client`](crate::Client)); an idle
+//! one is used again when it is ready. A request that a reused connection
+//! could not send (the registry closed it meanwhile) is sent again on a new
+//! one. The request options' connect, first-byte and between-bytes timeouts
+//! apply as in wasmtime's handler.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::uri::Scheme;
+use http_body_util::BodyExt;
+use hyper::client::conn::http1::SendRequest;
+use tokio::net::TcpStream;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
+
+use crate::tls::{Trust, host_matches};
+
+/// Which hosts the component may send HTTP requests to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HostPolicy {
+    /// Any host (what the `wkg` command does).
+    #[default]
+    Any,
+    /// Only these: `host` (any port) or `host:port` entries, as in URLs;
+    /// every other request fails in the component with wasi:http's
+    /// `HTTP-request-denied`, and the host prints which one it refused.
+    Only(Vec<String>),
+}
+
+impl HostPolicy {
+    /// Whether a request to `authority` (`host[:port]`) may go out.
+    pub fn allows(&self, authority: &str) -> bool {
+        match self {
+            HostPolicy::Any => true,
+            HostPolicy::Only(hosts) => hosts.iter().any(|h| host_matches(h, authority)),
+        }
+    }
+}
+
+/// Idle connections kept per scheme and authority.
+const MAX_IDLE: usize = 8;
+
+/// An idle connection older than this is closed rather than reused: well
+/// under the keep-alive timeouts of common servers (nginx 75 s, cloud load
+/// balancers 60 s), so the server rarely closes one just as it is reused.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// wasmtime's default for a timeout the request options leave unset.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The hook of one run: its policy, trust and connection pool.
+pub(crate) struct Outgoing {
+    policy: HostPolicy,
+    connector: Arc<Connector>,
+}
+
+impl Outgoing {
+    pub(crate) fn new(policy: HostPolicy, trust: Trust) -> Outgoing {
+        Outgoing {
+            policy,
+            connector: Arc::new(Connector {
+                trust,
+                tls: Mutex::default(),
+                idle: Mutex::default(),
+            }),
+        }
+    }
+}
+
+/// Whether https, and `host:port`.
+type Key = (bool, String);
+
+/// An idle connection, and since when it has been kept.
+type Idle = (SendRequest<WasiBody>, Instant);
+
+struct Connector {
+    trust: Trust,
+    /// The TLS configuration per authority, made on its first connection.
+    tls: Mutex<HashMap<String, Arc<rustls::ClientConfig>>>,
+    idle: Mutex<HashMap<Key, Vec<Idle>>>,
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
+type SendFuture =
+    Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), Error>> + Send>;
+
+impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: IoFuture,
+    ) -> SendFuture {
+        // Errors writing the request body reach the component through the
+        // response; nothing else waits on this.
+        drop(fut);
+        let authority = request
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_default();
+        if !self.policy.allows(&authority) {
+            eprintln!("wkg host: refused a request to `{authority}`, which is not an allowed host");
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        let connector = self.connector.clone();
+        Box::new(async move {
+            let response = connector.send(request, options.unwrap_or_default()).await?;
+            Ok((response, Box::new(async { Ok(()) }) as IoFuture))
+        })
+    }
+}
+
+impl Connector {
+    async fn send(
+        &self,
+        mut request: http::Request<WasiBody>,
+        options: RequestOptions,
+    ) -> Result<http::Response<WasiBody>, Error> {
+        let uri = request.uri();
+        let https = uri.scheme() == Some(&Scheme::HTTPS);
+        let authority = uri.authority().ok_or(Error::HttpRequestUriInvalid)?;
+        let authority = match authority.port() {
+            Some(_) => authority.to_string(),
+            None => format!("{authority}:{}", if https { 443 } else { 80 }),
+        };
+        // Over a direct connection the request line carries only the path.
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
+
+        let key = (https, authority);
+        let first_byte = options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let mut request = request;
+        let mut reused = self.take_idle(&key);
+        let response = loop {
+            let fresh = reused.is_none();
+            let mut sender = match reused.take() {
+                Some(sender) => sender,
+                None => self.connect(&key, &options).await?,
+            };
+            let sent = tokio::time::timeout(first_byte, sender.try_send_request(request)).await;
+            match sent {
+                Err(_) => return Err(Error::ConnectionReadTimeout),
+                Ok(Ok(response)) => {
+                    self.put_idle(key, sender);
+                    break response;
+                }
+                Ok(Err(mut e)) => match e.take_message() {
+                    // Never written: the connection was closed under it.
+                    Some(unsent) if !fresh => request = unsent,
+                    _ => return Err(Error::Hyper(e.into_error())),
+                },
+            }
+        };
+        let between_bytes = options.between_bytes_timeout.unwrap_or(DEFAULT_TIMEOUT);
+        Ok(response.map(|incoming| {
+            TimedBody {
+                incoming,
+                timeout: between_bytes.max(Duration::from_nanos(1)),
+                deadline: Box::pin(tokio::time::sleep(between_bytes)),
+            }
+            .boxed_unsync()
+        }))
+    }
+
+    /// A ready idle connection for `key`, dropping closed and stale ones.
+    fn take_idle(&self, key: &Key) -> Option<SendRequest<WasiBody>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.get_mut(key)?;
+        list.retain(|(sender, since)| !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT);
+        let ready = list.iter().position(|(sender, _)| sender.is_ready())?;
+        Some(list.swap_remove(ready).0)
+    }
+
+    /// Keeps `sender` for the next request to `key`; it becomes ready once
+    /// the response now under way has been read.
+    fn put_idle(&self, key: Key, sender: SendRequest<WasiBody>) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.entry(key).or_default();
+        if list.len() < MAX_IDLE {
+            list.push((sender, Instant::now()));
+        }
+    }
+
+    /// A new connection to `authority`, with TLS for https; its I/O runs on
+    /// a task of its own until every sender for it is dropped.
+    async fn connect(
+        &self,
+        (https, authority): &Key,
+        options: &RequestOptions,
+    ) -> Result<SendRequest<WasiBody>, Error> {
+        let timeout = options.connect_timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let connecting = async {
+            let tcp = TcpStream::connect(authority.as_str())
+                .await
+                .map_err(Error::Connect)?;
+            let _ = tcp.set_nodelay(true);
+            if !*https {
+                return handshake(tcp).await;
+            }
+            let config = self.tls_config(authority)?;
+            let host = authority
+                .rsplit_once(':')
+                .map_or(authority.as_str(), |(h, _)| h);
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                .map_err(|_| Error::HttpRequestUriInvalid)?;
+            let tls = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .map_err(tls_error)?;
+            handshake(tls).await
+        };
+        tokio::time::timeout(timeout, connecting)
+            .await
+            .map_err(|_| Error::ConnectionTimeout)?
+    }
+
+    fn tls_config(&self, authority: &str) -> Result<Arc<rustls::ClientConfig>, Error> {
+        let mut configs = self.tls.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(config) = configs.get(authority) {
+            return Ok(config.clone());
+        }
+        let config = self.trust.client_config(authority).map_err(|e| {
+            Error::InternalError(Some(format!("TLS configuration for `{authority}`: {e:#}")))
+        })?;
+        configs.insert(authority.to_owned(), config.clone());
+        Ok(config)
+    }
+}
+
+async fn handshake<S>(stream: S) -> Result<SendRequest<WasiBody>, Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let io = wasmtime_wasi_http::io::TokioIo::new(stream);
+    let (sender, connection) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(Error::Hyper)?;
+    tokio::spawn(async move {
+        // Its errors reach the request that is using it.
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+/// A certificate the trust does not accept is wasi:http's
+/// `TLS-certificate-error`; an alert keeps its description; anything else
+/// is a `TLS-protocol-error`.
+fn tls_error(e: std::io::Error) -> Error {
+    match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(_)) => Error::TlsCertificateError,
+        Some(rustls::Error::AlertReceived(alert)) => Error::TlsAlertReceived {
+            alert_id: Some(u8::from(*alert)),
+            alert_message: Some(format!("{alert:?}")),
+        },
+        _ => Error::TlsProtocolError,
+    }
+}
+
+/// A response body that fails with `connection-read-timeout` when no frame
+/// arrives within the between-bytes timeout.
+struct TimedBody {
+    incoming: hyper::body::Incoming,
+    timeout: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl http_body::Body for TimedBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Error>>> {
+        match Pin::new(&mut self.incoming).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let next = tokio::time::Instant::now() + self.timeout;
+                self.deadline.as_mut().reset(next);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) if e.is_timeout() => {
+                Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Hyper(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(Error::ConnectionReadTimeout))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.incoming.size_hint()
+    }
+}
