@@ -348,6 +348,20 @@ fn docker_credential_helpers_are_run_by_the_native_host() {
     let run = push(&wkg, &registry, &reference, "app.wasm", &[]);
     assert_eq!(run.code, 0, "{run:?}");
 
+    // Package commands: the component asks the host for the registry it
+    // resolved (no `auth` in config.toml).
+    package_config(&wkg, &registry, "");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/greet.wasm"),
+        wkg.path("greet.wasm"),
+    )
+    .unwrap();
+    let run = package_command(&wkg, "publish", &["greet.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = package_command(&wkg, "get", &["test:greet@0.1.0", "-o", "got.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("warning"), "{run:?}");
+
     // A helper that fails: a warning, then the registry's refusal.
     std::fs::write(
         docker.join("config.json"),
@@ -361,4 +375,50 @@ fn docker_credential_helpers_are_run_by_the_native_host() {
         "{run:?}"
     );
     assert!(run.stderr.contains("requires credentials"), "{run:?}");
+
+    // Under a host that runs no helpers (as `wasmtime run`), the component
+    // says why it goes on without credentials.
+    std::fs::write(docker.join("config.json"), r#"{"credsStore":"wkgtest"}"#).unwrap();
+    let outcome = run_without_helpers(
+        &wkg,
+        &["wkg", "oci", "pull", &reference, "--insecure", &host],
+    );
+    assert_eq!(outcome.0, 1, "{outcome:?}");
+    assert!(
+        outcome
+            .1
+            .contains("credential helper `docker-credential-wkgtest`")
+            && outcome.1.contains("native `wkg`"),
+        "{outcome:?}"
+    );
+}
+
+/// Runs the component through the host library with `HOME` of `wkg` and no
+/// credential helpers: (exit code, stderr).
+fn run_without_helpers(wkg: &Wkg, args: &[&str]) -> (i32, String) {
+    use wkg_host::{CodeCache, Invocation, Output, Preopen};
+    let home = wkg.path("home").display().to_string();
+    let outcome = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async {
+            let component = wkg_host::Wkg::new(CodeCache::Dir(wkg.path("code")))?;
+            component
+                .run_captured(Invocation {
+                    args: args.iter().map(|a| a.to_string()).collect(),
+                    env: vec![("HOME".into(), home.clone())],
+                    preopens: vec![Preopen {
+                        host: wkg.path("home"),
+                        guest: home.clone(),
+                        writable: false,
+                    }],
+                    stderr: Output::Capture(1 << 20),
+                    ..Default::default()
+                })
+                .await
+        })
+        .unwrap();
+    (
+        outcome.code,
+        String::from_utf8_lossy(&outcome.stderr).into_owned(),
+    )
 }

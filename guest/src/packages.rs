@@ -179,7 +179,7 @@ impl Registries {
                     .with_context(|| {
                         format!("`{host}/{repository}` is not a valid OCI repository")
                     })?;
-                credentials::for_reference(&reference, None, None)?
+                credentials::for_reference(&reference, None, None).await?
             }
         };
         let mut client = Client::new(registry.as_str(), &host, scheme, credential, self.timeouts)

@@ -35,6 +35,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+mod helpers;
 mod outgoing;
 mod tls;
 
@@ -145,6 +146,12 @@ pub struct Invocation {
     /// The TLS certificates its https requests trust beyond the Mozilla
     /// roots.
     pub trust: Trust,
+    /// A docker `config.json` (a host path) whose credential helpers
+    /// (`credsStore`, `credHelpers`) the host runs when the component asks
+    /// for a server's credential; the component then sees
+    /// `WKG_HOST_CREDENTIAL_HELPERS=1`. `None`: no helper is run, and the
+    /// component goes on without such credentials.
+    pub credential_helpers: Option<PathBuf>,
 }
 
 impl Invocation {
@@ -324,9 +331,11 @@ impl Wkg {
         Option<MemoryOutputPipe>,
     )> {
         let mut wasi = WasiCtx::builder();
-        wasi.args(&invocation.args)
-            .envs(&invocation.env)
-            .inherit_stdin()
+        wasi.args(&invocation.args).envs(&invocation.env);
+        if invocation.credential_helpers.is_some() {
+            wasi.env(wkg_core::auth::HOST_HELPERS_ENV, "1");
+        }
+        wasi.inherit_stdin()
             // File reads and writes run inline on the runtime's worker thread,
             // without a `spawn_blocking` round trip per 64 KiB (as `wasmtime run`).
             .allow_blocking_current_thread(true);
@@ -353,7 +362,14 @@ impl Wkg {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outgoing: Outgoing::new(invocation.hosts.clone(), invocation.trust.clone()),
+            outgoing: Outgoing::new(
+                invocation.hosts.clone(),
+                invocation.trust.clone(),
+                invocation
+                    .credential_helpers
+                    .clone()
+                    .map(helpers::Helpers::new),
+            ),
         };
         Ok((Store::new(&self.engine, state), stdout, stderr))
     }

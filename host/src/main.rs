@@ -62,9 +62,15 @@ fn run() -> anyhow::Result<i32> {
             let _ = std::fs::create_dir_all(dir);
         }
     }
-    if let Some(helped) = helper_credential(&args, &env) {
-        env.extend(helped);
-    }
+    // Credential helpers run here, for the docker config the component reads.
+    let var = |k: &str| {
+        env.iter()
+            .find(|(n, v)| n == k && !v.is_empty())
+            .map(|(_, v)| v)
+    };
+    let docker_config = var("DOCKER_CONFIG")
+        .map(|d| PathBuf::from(d).join("config.json"))
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".docker/config.json")));
     let cwd = std::env::current_dir()?;
     // The component finds the nearest `wkg.toml` above it through `PWD`.
     env.retain(|(k, _)| k != "PWD");
@@ -98,6 +104,7 @@ fn run() -> anyhow::Result<i32> {
             env: env.clone(),
             preopens,
             trust,
+            credential_helpers: docker_config,
             ..Default::default()
         })
         .await
@@ -314,86 +321,6 @@ fn preopens(args: &[String], env: &[(String, String)]) -> anyhow::Result<Vec<Pre
         writable: true,
     });
     Ok(list)
-}
-
-/// For `wkg oci pull|push <reference>` without `-u`/`-p`, when the docker
-/// config sends the reference's registry to a credential helper, which a
-/// component cannot start: runs `docker-credential-<helper> get` and hands
-/// the credential over in the `WKG_HELPER_*` variables. A helper that fails
-/// is reported and the command goes on anonymously.
-fn helper_credential(args: &[String], env: &[(String, String)]) -> Option<Vec<(String, String)>> {
-    use wkg_core::auth::{HELPER_REGISTRY_ENV, HELPER_SECRET_ENV, HELPER_USERNAME_ENV};
-    let var = |k: &str| {
-        env.iter()
-            .find(|(n, v)| n == k && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
-    let mut rest = args
-        .iter()
-        .skip(1)
-        .skip_while(|a| a.as_str() != "oci")
-        .skip(1);
-    if !matches!(rest.next().map(String::as_str), Some("pull" | "push")) {
-        return None;
-    }
-    let rest: Vec<&String> = rest.collect();
-    if var("WKG_OCI_USERNAME").is_some() || rest.iter().any(|a| a.as_str() == "-u") {
-        return None;
-    }
-    let reference: wkg_core::Reference = rest
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .find_map(|a| a.parse().ok())?;
-    let path = var("DOCKER_CONFIG")
-        .map(|d| PathBuf::from(d).join("config.json"))
-        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".docker/config.json")))?;
-    let config = wkg_core::auth::DockerConfig::from_json(&std::fs::read(path).ok()?).ok()?;
-    let key = reference.docker_credential_key();
-    if config.credential(&key).ok().flatten().is_some() {
-        return None;
-    }
-    let helper = format!("docker-credential-{}", config.helper_for(&key)?);
-    let got = std::process::Command::new(&helper)
-        .arg("get")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            if let Some(mut stdin) = child.stdin.take() {
-                // A helper that exits without reading is reported below.
-                let _ = stdin.write_all(key.as_bytes());
-            }
-            child.wait_with_output()
-        });
-    let output = match got {
-        Ok(out) if out.status.success() => out.stdout,
-        Ok(out) => {
-            eprintln!(
-                "warning: `{helper} get` for `{key}` failed ({}); continuing without credentials",
-                out.status
-            );
-            return None;
-        }
-        Err(e) => {
-            eprintln!(
-                "warning: cannot run `{helper}` for `{key}`: {e}; continuing without credentials"
-            );
-            return None;
-        }
-    };
-    match wkg_core::auth::helper_credential(&output, &key) {
-        Ok(credential) => Some(vec![
-            (HELPER_REGISTRY_ENV.into(), key),
-            (HELPER_USERNAME_ENV.into(), credential.username().to_owned()),
-            (HELPER_SECRET_ENV.into(), credential.password().to_owned()),
-        ]),
-        Err(e) => {
-            eprintln!("warning: `{helper}`: {e}; continuing without credentials");
-            None
-        }
-    }
 }
 
 /// The nearest directory at or above `cwd` with a `wkg.toml`, and the

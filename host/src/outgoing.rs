@@ -1,6 +1,7 @@
 //! The component's outgoing HTTP: a wasi:http `send_request` hook that
-//! applies the run's [`HostPolicy`] and [`Trust`], and keeps connections
-//! open for reuse (wasmtime's default handler opens one per request and
+//! applies the run's [`HostPolicy`] and [`Trust`], answers its requests for
+//! docker credential helpers ([`Helpers`]), and keeps connections open for
+//! reuse (wasmtime's default handler opens one per request and
 //! trusts only the compiled-in Mozilla roots).
 //!
 //! Connections are HTTP/1.1, kept per scheme and authority for one run (one
@@ -24,6 +25,7 @@ use hyper::client::conn::http1::SendRequest;
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
+use crate::helpers::Helpers;
 use crate::tls::{Trust, host_matches};
 
 /// Which hosts the component may send HTTP requests to.
@@ -63,12 +65,14 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub(crate) struct Outgoing {
     policy: HostPolicy,
     connector: Arc<Connector>,
+    helpers: Option<Arc<Helpers>>,
 }
 
 impl Outgoing {
-    pub(crate) fn new(policy: HostPolicy, trust: Trust) -> Outgoing {
+    pub(crate) fn new(policy: HostPolicy, trust: Trust, helpers: Option<Arc<Helpers>>) -> Outgoing {
         Outgoing {
             policy,
+            helpers,
             connector: Arc::new(Connector {
                 trust,
                 tls: Mutex::default(),
@@ -110,6 +114,14 @@ impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
             .authority()
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default();
+        if let Some(helpers) = &self.helpers
+            && Helpers::serves(&authority)
+        {
+            let answer = helpers.clone().answer(request);
+            return Box::new(
+                async move { Ok((answer.await?, Box::new(async { Ok(()) }) as IoFuture)) },
+            );
+        }
         if !self.policy.allows(&authority) {
             eprintln!("wkg host: refused a request to `{authority}`, which is not an allowed host");
             return Box::new(async { Err(Error::HttpRequestDenied) });

@@ -16,8 +16,7 @@ mod docker_config;
 
 pub use challenge::{Challenge, ChallengeError, parse_challenges};
 pub use docker_config::{
-    DockerConfig, DockerConfigError, HELPER_REGISTRY_ENV, HELPER_SECRET_ENV, HELPER_USERNAME_ENV,
-    helper_credential,
+    DockerConfig, DockerConfigError, HELPER_SERVICE_HOST, HOST_HELPERS_ENV, helper_credential,
 };
 
 /// Access requested on a repository.

@@ -88,9 +88,9 @@ fn parse_annotation(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn client(reference: &Reference, connection: Connection) -> anyhow::Result<Client> {
+async fn client(reference: &Reference, connection: Connection) -> anyhow::Result<Client> {
     let credential =
-        credentials::for_reference(reference, connection.username, connection.password)?;
+        credentials::for_reference(reference, connection.username, connection.password).await?;
     let host = reference.api_host();
     Ok(Client::new(
         reference.registry(),
@@ -106,7 +106,7 @@ fn client(reference: &Reference, connection: Connection) -> anyhow::Result<Clien
 pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
     let reference = args.reference;
     let repository = reference.repository().to_owned();
-    let client = client(&reference, args.connection)?;
+    let client = client(&reference, args.connection).await?;
     let output = args
         .output
         .unwrap_or_else(|| PathBuf::from(format!("{}.wasm", reference.file_stem())));
@@ -162,7 +162,7 @@ pub async fn push(args: PushArgs) -> anyhow::Result<()> {
         progress: Progress::new("Uploading", inspection.size),
     };
     let artifact = Artifact::new(content, &inspection, description);
-    let client = client(&reference, args.connection)?;
+    let client = client(&reference, args.connection).await?;
     let digest = artifact
         .push(&client, &repository, &reference.target())
         .await

@@ -1,13 +1,16 @@
-//! The credential a `wkg oci` command starts from, as wkg picks it:
-//! `-u`/`-p` (or `WKG_OCI_USERNAME`/`WKG_OCI_PASSWORD`), else the docker
-//! `config.json` entry for the registry, else anonymous.
+//! The credential a command starts from, as wkg picks it: `-u`/`-p` (or
+//! `WKG_OCI_USERNAME`/`WKG_OCI_PASSWORD`), else the docker `config.json`
+//! entry for the registry, else its credential helper (run by the native
+//! host, see [`HOST_HELPERS_ENV`]), else anonymous.
 
 use std::path::PathBuf;
 
 use wkg_core::auth::{
-    Credential, DockerConfig, HELPER_REGISTRY_ENV, HELPER_SECRET_ENV, HELPER_USERNAME_ENV,
+    Credential, DockerConfig, HELPER_SERVICE_HOST, HOST_HELPERS_ENV, helper_credential,
 };
 use wkg_core::reference::Reference;
+
+use crate::http::{self as wasi_http, Body, Timeouts};
 
 /// The docker `config.json` path: `$DOCKER_CONFIG/config.json`, else
 /// `$HOME/.docker/config.json`; `None` without either variable.
@@ -23,8 +26,10 @@ pub fn docker_config_path() -> Option<PathBuf> {
 ///
 /// # Errors
 /// A docker config that cannot be parsed, or whose entry for the registry
-/// is an identity token (wkg: "identity tokens not supported").
-pub fn for_reference(
+/// is an identity token (wkg: "identity tokens not supported"). A
+/// credential helper that fails is a warning, and the command goes on
+/// without credentials.
+pub async fn for_reference(
     reference: &Reference,
     username: Option<String>,
     password: Option<String>,
@@ -46,24 +51,45 @@ pub fn for_reference(
     let credential = config
         .credential(&key)
         .map_err(|e| anyhow::anyhow!("docker config `{}`: {e}", path.display()))?;
-    if credential.is_none()
-        && let Some(helper) = config.helper_for(&key)
-    {
-        // The native host runs the helper and hands the result over.
-        let var = |name| std::env::var(name).ok();
-        if var(HELPER_REGISTRY_ENV).as_deref() == Some(key.as_str()) {
-            // The host ran it; without a result it has said why.
-            return Ok(match (var(HELPER_USERNAME_ENV), var(HELPER_SECRET_ENV)) {
-                (Some(user), Some(secret)) => Some(Credential::new(user, secret)),
-                _ => None,
-            });
-        }
+    let Some(helper) = config.helper_for(&key).filter(|_| credential.is_none()) else {
+        return Ok(credential);
+    };
+    let helper = format!("docker-credential-{helper}");
+    if std::env::var_os(HOST_HELPERS_ENV).is_none() {
         eprintln!(
-            "warning: `{}` uses the credential helper `docker-credential-{helper}` for `{key}`; \
-             a component cannot run it (the native `wkg` does, for `wkg oci`), \
-             continuing without credentials (pass -u and -p)",
+            "warning: `{}` sends `{key}` to the credential helper `{helper}`, which a \
+             component cannot run (the native `wkg` runs it); continuing without credentials",
             path.display()
         );
+        return Ok(None);
     }
-    Ok(credential)
+    match from_host(&key).await {
+        Ok(credential) => Ok(Some(credential)),
+        Err(reason) => {
+            eprintln!(
+                "warning: `{helper} get` for `{key}`: {reason}; continuing without credentials"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Asks the host to run the helper for `key` (see [`HELPER_SERVICE_HOST`]).
+async fn from_host(key: &str) -> Result<Credential, String> {
+    let request = http::Request::post(format!("http://{HELPER_SERVICE_HOST}/get"))
+        .body(Body::Bytes(key.as_bytes().to_vec()))
+        .map_err(|e| e.to_string())?;
+    let response = wasi_http::send(request, Timeouts::from_env())
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .bytes(64 * 1024)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(String::from_utf8_lossy(&body).trim().to_owned());
+    }
+    helper_credential(&body, key).map_err(|e| e.to_string())
 }
