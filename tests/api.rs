@@ -4,7 +4,7 @@
 mod support;
 
 use support::{Registry, Wkg};
-use wkg_host::{CodeCache, HostPolicy, Invocation, Preopen, RegistryError, RegistryOptions};
+use wkg_host::{CodeCache, HostPolicy, Invocation, RegistryError, RegistryOptions};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -51,14 +51,7 @@ fn typed_calls_resolve_list_and_fetch() {
     };
     runtime().block_on(async {
         let host = wkg_host::Wkg::new(CodeCache::Dir(wkg.path("code"))).unwrap();
-        let invocation = Invocation {
-            preopens: vec![Preopen {
-                host: cwd.clone(),
-                guest: ".".into(),
-                writable: true,
-            }],
-            ..Invocation::default()
-        };
+        let invocation = Invocation::default().preopen(&cwd, ".", true);
         let mut client = host.client(invocation).await.unwrap();
 
         let release = client.resolve("test:dep", &options).await.unwrap().unwrap();
@@ -107,14 +100,10 @@ fn typed_calls_resolve_list_and_fetch() {
         assert!(matches!(down, Err(RegistryError::Network(_))), "{down:?}");
 
         // A host policy: only the listed hosts are reachable.
-        let only = |hosts: Vec<String>| Invocation {
-            preopens: vec![Preopen {
-                host: cwd.clone(),
-                guest: ".".into(),
-                writable: true,
-            }],
-            hosts: HostPolicy::Only(hosts),
-            ..Invocation::default()
+        let only = |hosts: Vec<String>| {
+            Invocation::default()
+                .preopen(&cwd, ".", true)
+                .allow_hosts(hosts)
         };
         let mut fenced = host
             .client(only(vec!["registry.example".into()]))

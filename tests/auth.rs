@@ -396,25 +396,17 @@ fn docker_credential_helpers_are_run_by_the_native_host() {
 /// Runs the component through the host library with `HOME` of `wkg` and no
 /// credential helpers: (exit code, stderr).
 fn run_without_helpers(wkg: &Wkg, args: &[&str]) -> (i32, String) {
-    use wkg_host::{CodeCache, Invocation, Output, Preopen};
-    let home = wkg.path("home").display().to_string();
+    use wkg_host::{CodeCache, Invocation};
+    let home = wkg.path("home");
+    let invocation = Invocation::new(args.iter().copied())
+        .env("HOME", home.display().to_string())
+        .preopen(&home, home.display().to_string(), false)
+        .capture(1 << 20);
     let outcome = tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(async {
             let component = wkg_host::Wkg::new(CodeCache::Dir(wkg.path("code")))?;
-            component
-                .run_captured(Invocation {
-                    args: args.iter().map(|a| a.to_string()).collect(),
-                    env: vec![("HOME".into(), home.clone())],
-                    preopens: vec![Preopen {
-                        host: wkg.path("home"),
-                        guest: home.clone(),
-                        writable: false,
-                    }],
-                    stderr: Output::Capture(1 << 20),
-                    ..Default::default()
-                })
-                .await
+            component.run_captured(invocation).await
         })
         .unwrap();
     (

@@ -10,34 +10,25 @@
 
 use std::path::PathBuf;
 
-use wkg_host::{CodeCache, Invocation, Preopen, RegistryOptions, Wkg};
+use wkg_host::{CodeCache, Invocation, RegistryOptions, Wkg};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let spec = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "wasi:http".to_owned());
-    let mut invocation = Invocation::default();
-    let cwd = std::env::current_dir()?;
-    invocation.preopens.push(Preopen {
-        host: cwd,
-        guest: ".".into(),
-        writable: true,
-    });
+    let mut invocation = Invocation::default().preopen(std::env::current_dir()?, ".", true);
     if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
-        invocation
-            .env
-            .push(("HOME".into(), home.display().to_string()));
+        invocation = invocation.env("HOME", home.display().to_string());
         for dir in [".config/wasm-pkg", ".cache/wasm-pkg"] {
             let host = home.join(dir);
             if host.is_dir() {
-                invocation.preopens.push(Preopen {
-                    guest: host.display().to_string(),
-                    host,
-                    writable: true,
-                });
+                let guest = host.display().to_string();
+                invocation = invocation.preopen(host, guest, true);
             }
         }
+        let docker = home.join(".docker/config.json");
+        invocation = invocation.credential_helpers(docker);
     }
 
     let wkg = Wkg::new(CodeCache::Default)?;

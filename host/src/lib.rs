@@ -167,6 +167,77 @@ impl Invocation {
             ..Default::default()
         }
     }
+
+    /// Adds the environment variable `name=value`.
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// Makes the host directory `host` visible at `guest` (`.` for the
+    /// working directory), writable or read-only.
+    pub fn preopen(
+        mut self,
+        host: impl Into<PathBuf>,
+        guest: impl Into<String>,
+        writable: bool,
+    ) -> Self {
+        self.preopens.push(Preopen {
+            host: host.into(),
+            guest: guest.into(),
+            writable,
+        });
+        self
+    }
+
+    /// Lets HTTP requests go only to these hosts (`host` or `host:port`),
+    /// in addition to any allowed before.
+    pub fn allow_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let more = hosts.into_iter().map(Into::into);
+        self.hosts = match self.hosts {
+            HostPolicy::Any => HostPolicy::Only(more.collect()),
+            HostPolicy::Only(mut hosts) => {
+                hosts.extend(more);
+                HostPolicy::Only(hosts)
+            }
+        };
+        self
+    }
+
+    /// Trusts the certificates in PEM `pem` as roots for every host.
+    ///
+    /// # Errors
+    /// Malformed PEM, or no certificate in it.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self> {
+        self.trust.roots.extend(Trust::pem_certificates(pem)?);
+        Ok(self)
+    }
+
+    /// Accepts any certificate from `host` (`host` or `host:port`), as
+    /// wkg's `accept_invalid_certificates`.
+    pub fn insecure_host(mut self, host: impl Into<String>) -> Self {
+        self.trust.insecure_hosts.push(host.into());
+        self
+    }
+
+    /// Captures stdout and stderr, up to `limit` bytes each, for
+    /// [`Outcome`] or [`Client::output`].
+    pub fn capture(mut self, limit: usize) -> Self {
+        self.stdout = Output::Capture(limit);
+        self.stderr = Output::Capture(limit);
+        self
+    }
+
+    /// Lets the host run the credential helpers that the docker
+    /// `config.json` at `docker_config` names, when the component asks.
+    pub fn credential_helpers(mut self, docker_config: impl Into<PathBuf>) -> Self {
+        self.credential_helpers = Some(docker_config.into());
+        self
+    }
 }
 
 /// What a run left behind: the exit code and any captured output.
@@ -257,7 +328,11 @@ impl Wkg {
     /// # async fn demo() -> anyhow::Result<()> {
     /// use wkg_host::{CodeCache, Invocation, RegistryOptions, Wkg};
     /// let wkg = Wkg::new(CodeCache::Default)?;
-    /// let mut client = wkg.client(Invocation::default()).await?;
+    /// let invocation = Invocation::default()
+    ///     .preopen(".", ".", true)
+    ///     .allow_hosts(["ghcr.io", "wasi.dev"])
+    ///     .capture(1 << 20);
+    /// let mut client = wkg.client(invocation).await?;
     /// let options = RegistryOptions { config: None, cache: None, registry: None };
     /// match client.resolve("wasi:http", &options).await? {
     ///     Ok(release) => println!("{} {} {}", release.package, release.version, release.digest),
