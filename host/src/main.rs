@@ -119,8 +119,9 @@ fn run() -> anyhow::Result<i32> {
 /// `extra_root_certificates` and `accept_invalid_certificates` of the
 /// config the component reads (`--config`, else `WKG_CONFIG_FILE`, else the
 /// global config.toml; then `./wkg.toml`'s `[config]`), parsed by the same
-/// core crate. A file that does not parse is left to the component to
-/// report; a certificate that cannot be read is a warning.
+/// core crate, for the commands that connect. A file that does not parse is
+/// left to the component to report; a certificate that cannot be read is a
+/// warning.
 fn trust(args: &[String], env: &[(String, String)], cwd: &Path) -> Trust {
     use wkg_core::config::Config;
     let var = |k: &str| {
@@ -129,16 +130,14 @@ fn trust(args: &[String], env: &[(String, String)], cwd: &Path) -> Trust {
             .map(|(_, v)| v.clone())
     };
     let mut trust = Trust::default();
-    let mut problems = Vec::new();
     if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
-        let file = PathBuf::from(file);
-        match std::fs::read(&file)
-            .map_err(anyhow::Error::from)
-            .and_then(|pem| Trust::pem_certificates(&pem))
-        {
-            Ok(roots) => trust.roots = roots,
-            Err(e) => problems.push(format!("ignoring SSL_CERT_FILE `{}`: {e}", file.display())),
-        }
+        // Read at the first https connection.
+        trust.root_files.push(PathBuf::from(file));
+    }
+    let command = args.iter().skip(1).find(|a| !a.starts_with('-'));
+    let networked = ["oci", "get", "publish", "build", "fetch", "update", "wit"];
+    if !command.is_some_and(|c| networked.contains(&c.as_str())) {
+        return trust;
     }
     let flag = args
         .iter()
@@ -165,9 +164,8 @@ fn trust(args: &[String], env: &[(String, String)], cwd: &Path) -> Trust {
     {
         config = config.merge(project);
     }
-    let (from_config, more) = Trust::from_config(&config);
+    let (from_config, problems) = Trust::from_config(&config);
     trust.extend(from_config);
-    problems.extend(more);
     for problem in problems {
         eprintln!("warning: {problem}");
     }

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -75,6 +75,7 @@ impl Outgoing {
             helpers,
             connector: Arc::new(Connector {
                 trust,
+                file_roots: OnceLock::new(),
                 tls: Mutex::default(),
                 idle: Mutex::default(),
             }),
@@ -90,6 +91,9 @@ type Idle = (SendRequest<WasiBody>, Instant);
 
 struct Connector {
     trust: Trust,
+    /// The certificates of the trust's root files, read on the first
+    /// https connection.
+    file_roots: OnceLock<Vec<Vec<u8>>>,
     /// The TLS configuration per authority, made on its first connection.
     tls: Mutex<HashMap<String, Arc<rustls::ClientConfig>>>,
     idle: Mutex<HashMap<Key, Vec<Idle>>>,
@@ -244,9 +248,13 @@ impl Connector {
         if let Some(config) = configs.get(authority) {
             return Ok(config.clone());
         }
-        let config = self.trust.client_config(authority).map_err(|e| {
-            Error::InternalError(Some(format!("TLS configuration for `{authority}`: {e:#}")))
-        })?;
+        let file_roots = self.file_roots.get_or_init(|| self.trust.read_root_files());
+        let config = self
+            .trust
+            .client_config(authority, file_roots)
+            .map_err(|e| {
+                Error::InternalError(Some(format!("TLS configuration for `{authority}`: {e:#}")))
+            })?;
         configs.insert(authority.to_owned(), config.clone());
         Ok(config)
     }

@@ -4,6 +4,7 @@
 //! certificates are not verified at all (wkg's `extra_root_certificates`
 //! and `accept_invalid_certificates`, `SSL_CERT_FILE` in the `wkg` binary).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -22,6 +23,11 @@ use wkg_core::config::{CertificateEncoding, Config, RegistryMapping};
 pub struct Trust {
     /// Root certificates (DER) trusted for every host.
     pub roots: Vec<Vec<u8>>,
+    /// PEM files whose certificates are roots for every host, read when
+    /// the run makes its first https connection (so a large CA bundle
+    /// costs nothing to runs that make none); a file that cannot be read
+    /// is reported on stderr and skipped.
+    pub root_files: Vec<PathBuf>,
     /// Root certificates (DER) trusted for one host.
     pub host_roots: Vec<(String, Vec<u8>)>,
     /// Hosts whose certificates are accepted without verification (the
@@ -102,16 +108,38 @@ impl Trust {
     /// Adds every entry of `other`.
     pub fn extend(&mut self, other: Trust) {
         self.roots.extend(other.roots);
+        self.root_files.extend(other.root_files);
         self.host_roots.extend(other.host_roots);
         self.insecure_hosts.extend(other.insecure_hosts);
     }
 
+    /// The certificates of [`Trust::root_files`], with a message for each
+    /// file that cannot be read.
+    pub(crate) fn read_root_files(&self) -> Vec<Vec<u8>> {
+        let mut roots = Vec::new();
+        for file in &self.root_files {
+            let read = std::fs::read(file)
+                .map_err(anyhow::Error::from)
+                .and_then(|pem| Trust::pem_certificates(&pem));
+            match read {
+                Ok(certs) => roots.extend(certs),
+                Err(e) => eprintln!("warning: ignoring `{}`: {e}", file.display()),
+            }
+        }
+        roots
+    }
+
     /// The rustls configuration for connections to `authority`
-    /// (`host:port`).
+    /// (`host:port`), trusting `file_roots` (from [`Trust::read_root_files`])
+    /// too.
     ///
     /// # Errors
     /// A root that is not a usable certificate.
-    pub(crate) fn client_config(&self, authority: &str) -> Result<Arc<ClientConfig>> {
+    pub(crate) fn client_config(
+        &self,
+        authority: &str,
+        file_roots: &[Vec<u8>],
+    ) -> Result<Arc<ClientConfig>> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -133,7 +161,8 @@ impl Trust {
                 .host_roots
                 .iter()
                 .filter(|(h, _)| host_matches(h, authority));
-            for der in self.roots.iter().chain(own.map(|(_, der)| der)) {
+            let everywhere = self.roots.iter().chain(file_roots);
+            for der in everywhere.chain(own.map(|(_, der)| der)) {
                 roots
                     .add(CertificateDer::from(der.clone()))
                     .map_err(|e| anyhow!("an extra root certificate for `{authority}`: {e}"))?;
@@ -274,8 +303,12 @@ extra_root_certificates = [
             roots: vec![vec![1, 2, 3]],
             ..Trust::default()
         };
-        let e = trust.client_config("example.com:443").unwrap_err();
+        let e = trust.client_config("example.com:443", &[]).unwrap_err();
         assert!(format!("{e}").contains("example.com:443"), "{e}");
-        assert!(Trust::default().client_config("example.com:443").is_ok());
+        assert!(
+            Trust::default()
+                .client_config("example.com:443", &[])
+                .is_ok()
+        );
     }
 }
