@@ -136,30 +136,32 @@ def main():
         for name, cmd in clients.items():
             run(cmd + ["--version"], work, env)
 
-        rows = []
         seq = 0
         ins = ["--insecure", host]
-        for name, cmd in list(clients.items()) + [("skopeo", None)]:
-            pushes, pulls = [], []
-            for _ in range(args.runs):
+        order = list(clients.items()) + [("skopeo", None)]
+        pushes = {name: [] for name, _ in order}
+        pulls = {name: [] for name, _ in order}
+        # Interleaved rounds, so drifting machine load hits every client alike.
+        for _ in range(args.runs):
+            for name, cmd in order:
                 seq += 1
                 size = fresh_component()
                 ref = f"{host}/bench/{name}-{seq}:1.0.0"
                 if cmd is None:
                     layout = oci_dir_layout(work, big, seq)
-                    pushes.append(run(["skopeo", "copy", "-q", "--dest-tls-verify=false",
-                                       f"dir:{layout}", f"docker://{ref}"], work, env))
+                    pushes[name].append(run(["skopeo", "copy", "-q", "--dest-tls-verify=false",
+                                             f"dir:{layout}", f"docker://{ref}"], work, env))
                     out = os.path.join(work, f"pulled-{seq}")
-                    pulls.append(run(["skopeo", "copy", "-q", "--src-tls-verify=false",
-                                      f"docker://{ref}", f"dir:{out}"], work, env))
+                    pulls[name].append(run(["skopeo", "copy", "-q", "--src-tls-verify=false",
+                                            f"docker://{ref}", f"dir:{out}"], work, env))
                     shutil.rmtree(layout)
                     shutil.rmtree(out)
                     continue
-                pushes.append(run(cmd + ["oci", "push", ref, "big.wasm"] + ins, work, env))
-                pulls.append(run(cmd + ["oci", "pull", ref, "-o", "out.wasm"] + ins, work, env))
+                pushes[name].append(run(cmd + ["oci", "push", ref, "big.wasm"] + ins, work, env))
+                pulls[name].append(run(cmd + ["oci", "pull", ref, "-o", "out.wasm"] + ins, work, env))
                 assert os.path.getsize(os.path.join(work, "out.wasm")) == size
                 os.remove(os.path.join(work, "out.wasm"))
-            rows.append((name, median(pushes), median(pulls)))
+        rows = [(name, median(pushes[name]), median(pulls[name])) for name, _ in order]
 
         versions = []
         # Interleaved rounds, so drifting machine load hits every client alike.
