@@ -2,7 +2,10 @@
 //! arguments, the environment wkg reads, and the directories a command may
 //! touch (the working directory, wkg's config and cache directories, the
 //! docker config directory, and directories named by absolute paths on the
-//! command line), each at the path the user sees.
+//! command line), each at the path the user sees. Its https trusts
+//! `SSL_CERT_FILE` and the `extra_root_certificates` and
+//! `accept_invalid_certificates` of the config the component reads, and the
+//! docker credential helpers the component asks for run here.
 //!
 //! `WKG_COMPONENT=<path>` runs another build of `wkg.wasm` instead of the
 //! embedded one.
