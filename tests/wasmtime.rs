@@ -26,9 +26,18 @@ fn wasmtime() -> PathBuf {
 /// `wasmtime run -S http --dir . --env HOME=<home> wkg.wasm <args>` in the
 /// working directory.
 fn run(wkg: &Wkg, args: &[&str]) -> Run {
+    run_with(wkg, &[], args)
+}
+
+/// [`run`] with `--dir <d>::<d>` for each of `dirs` too.
+fn run_with(wkg: &Wkg, dirs: &[&std::path::Path], args: &[&str]) -> Run {
     let home = wkg.path("home");
     let out = Command::new(wasmtime())
         .args(["run", "-S", "http", "--dir", "."])
+        .args(
+            dirs.iter()
+                .flat_map(|d| ["--dir".to_owned(), format!("{0}::{0}", d.display())]),
+        )
         .arg("--env")
         .arg(format!("HOME={}", home.display()))
         .arg("wkg.wasm")
@@ -101,6 +110,31 @@ fn commands_under_stock_wasmtime() {
     );
     assert_eq!(missing.code, 1, "{missing:?}");
     assert!(missing.stderr.starts_with("Error: "), "{missing:?}");
+
+    // A docker credential helper: wasmtime cannot run it, the component says
+    // so and goes on anonymously.
+    let docker = wkg.path("home/.docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(docker.join("config.json"), r#"{"credsStore":"desktop"}"#).unwrap();
+    let args = [
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "helped.wasm",
+        "--insecure",
+        &host,
+    ];
+    let helped = run_with(&wkg, &[&docker], &args);
+    assert_eq!(helped.code, 0, "{helped:?}");
+    assert!(
+        helped
+            .stderr
+            .contains("credential helper `docker-credential-desktop`")
+            && helped.stderr.contains("the native `wkg` runs it"),
+        "{helped:?}"
+    );
+    std::fs::remove_dir_all(&docker).unwrap();
 
     // Package commands, with config and cache inside the working directory.
     let package = |command: &str, args: &[&str]| {

@@ -110,8 +110,8 @@ impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
         options: Option<RequestOptions>,
         fut: IoFuture,
     ) -> SendFuture {
-        // Errors writing the request body reach the component through the
-        // response; nothing else waits on this.
+        // As in wasmtime's default handler, the outcome of the response's
+        // processing (`fut`) is not used.
         drop(fut);
         let authority = request
             .uri()
@@ -133,6 +133,7 @@ impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
         let connector = self.connector.clone();
         Box::new(async move {
             let response = connector.send(request, options.unwrap_or_default()).await?;
+            // The connection runs on a task of its own (see `handshake`).
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
     }
@@ -157,7 +158,6 @@ impl Connector {
 
         let key = (https, authority);
         let first_byte = options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let mut request = request;
         let mut reused = self.take_idle(&key);
         let response = loop {
             let fresh = reused.is_none();
