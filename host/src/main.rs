@@ -60,20 +60,14 @@ fn run() -> anyhow::Result<i32> {
     }
     if side.uses_cache {
         // Likewise the package cache (wkg creates it on first use).
-        let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        if let Some(dir) = wkg_core::config::global_cache_dir(var("XDG_CACHE_HOME"), var("HOME")) {
+        let cache =
+            wkg_core::config::global_cache_dir(var(&env, "XDG_CACHE_HOME"), var(&env, "HOME"));
+        if let Some(dir) = cache {
             let _ = std::fs::create_dir_all(dir);
         }
     }
     // Credential helpers run here, for the docker config the component reads.
-    let var = |k: &str| {
-        env.iter()
-            .find(|(n, v)| n == k && !v.is_empty())
-            .map(|(_, v)| v)
-    };
-    let docker_config = var("DOCKER_CONFIG")
-        .map(|d| PathBuf::from(d).join("config.json"))
-        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".docker/config.json")));
+    let docker_config = docker_config_dir(&env).map(|d| d.join("config.json"));
     let cwd = std::env::current_dir()?;
     // The component finds the nearest `wkg.toml` above it through `PWD`.
     env.retain(|(k, _)| k != "PWD");
@@ -82,7 +76,7 @@ fn run() -> anyhow::Result<i32> {
     if side.project {
         preopens.extend(project_preopens(&cwd));
     }
-    let trust = trust(&args, &env, &cwd);
+    let trust = trust(&side, &env, &cwd);
     // The component runs on this thread; the workers drive the network
     // meanwhile, so hashing in the component overlaps with transfers.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -118,52 +112,31 @@ fn run() -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// The TLS trust for this run: `SSL_CERT_FILE` for every host, and the
-/// `extra_root_certificates` and `accept_invalid_certificates` of the
-/// config the component reads (`--config`, else `WKG_CONFIG_FILE`, else the
-/// global config.toml; then `./wkg.toml`'s `[config]`), parsed by the same
-/// core crate, for the commands that connect. A file that does not parse is
-/// left to the component to report; a certificate that cannot be read is a
-/// warning.
-fn trust(args: &[String], env: &[(String, String)], cwd: &Path) -> Trust {
+/// The TLS trust for this run: `SSL_CERT_FILE` for every host, and, for the
+/// commands that connect, the `extra_root_certificates` and
+/// `accept_invalid_certificates` of the config the component reads (as
+/// [`HostSide::path`] finds it, then `./wkg.toml`'s `[config]`), parsed by
+/// the same core crate. A file that does not parse is left to the component
+/// to report; a certificate that cannot be read is a warning.
+fn trust(side: &HostSide, env: &[(String, String)], cwd: &Path) -> Trust {
     use wkg_core::config::Config;
-    let var = |k: &str| {
-        env.iter()
-            .find(|(n, v)| n == k && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
     let mut trust = Trust::default();
     if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
         // Read at the first https connection.
         trust.root_files.push(PathBuf::from(file));
     }
-    let command = args.iter().skip(1).find(|a| !a.starts_with('-'));
-    let networked = ["oci", "get", "publish", "build", "fetch", "update", "wit"];
-    if !command.is_some_and(|c| networked.contains(&c.as_str())) {
+    if !side.connects {
         return trust;
     }
-    let flag = args
-        .iter()
-        .skip(1)
-        .enumerate()
-        .find_map(|(i, a)| match a.as_str() {
-            "--config" => args.get(i + 2).cloned(),
-            a => a.strip_prefix("--config=").map(str::to_owned),
-        });
-    let path = flag.or_else(|| var("WKG_CONFIG_FILE")).or_else(|| {
-        wkg_core::config::global_config_path(
-            var("XDG_CONFIG_HOME").as_deref(),
-            var("HOME").as_deref(),
-        )
-    });
-    let read = |path: &Path| std::fs::read_to_string(path).ok();
-    let mut config = path
-        .and_then(|p| read(&cwd.join(p)))
+    let read = |path: &Path| std::fs::read_to_string(cwd.join(path)).ok();
+    let mut config = side
+        .path(env)
+        .and_then(|p| read(&p))
         .and_then(|text| Config::from_toml(&text, "config.toml").ok())
         .unwrap_or_default();
     let manifest = wkg_core::project::PROJECT_FILE_NAME;
     if let Some(Ok(Some(project))) =
-        read(&cwd.join(manifest)).map(|text| Config::from_project_manifest(&text, manifest))
+        read(Path::new(manifest)).map(|text| Config::from_project_manifest(&text, manifest))
     {
         config = config.merge(project);
     }
@@ -173,6 +146,20 @@ fn trust(args: &[String], env: &[(String, String)], cwd: &Path) -> Trust {
         eprintln!("warning: {problem}");
     }
     trust
+}
+
+/// The non-empty value of `name` in `env`.
+fn var<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    env.iter()
+        .find(|(n, v)| n == name && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
+/// The docker config directory: `$DOCKER_CONFIG`, else `$HOME/.docker`.
+fn docker_config_dir(env: &[(String, String)]) -> Option<PathBuf> {
+    var(env, "DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| var(env, "HOME").map(|h| Path::new(h).join(".docker")))
 }
 
 /// What the host must do around a `wkg config` command or a package
@@ -190,61 +177,57 @@ struct HostSide {
     /// A project command (`build`, `fetch`, `update`, `publish`), which
     /// reads the nearest `wkg.toml` and the local dependencies it names.
     project: bool,
+    /// A command that connects to registries (`oci` and the package
+    /// commands).
+    connects: bool,
 }
 
 impl HostSide {
     fn parse(args: &[String]) -> HostSide {
         let mut rest = args.iter().skip(1);
-        let mut is_config = false;
-        while let Some(arg) = rest.next() {
-            if arg == "--color" {
-                rest.next();
-            } else if !arg.starts_with('-') {
-                is_config = arg == "config";
-                let uses_cache = matches!(
-                    arg.as_str(),
-                    "get" | "publish" | "build" | "fetch" | "update" | "wit"
-                );
-                if uses_cache {
-                    return HostSide {
-                        uses_cache,
-                        project: arg != "get",
-                        ..Default::default()
-                    };
-                }
-                break;
+        let mut side = HostSide::default();
+        let command = loop {
+            match rest.next().map(String::as_str) {
+                None => return side,
+                Some("--color") => _ = rest.next(),
+                Some(arg) if !arg.starts_with('-') => break arg,
+                Some(_) => {}
             }
-        }
-        let mut command = HostSide::default();
-        if !is_config {
-            return command;
-        }
+        };
+        side.uses_cache = matches!(
+            command,
+            "get" | "publish" | "build" | "fetch" | "update" | "wit"
+        );
+        side.project = side.uses_cache && command != "get";
+        side.connects = side.uses_cache || command == "oci";
+        let is_config = command == "config";
         while let Some(arg) = rest.next() {
             match arg.as_str() {
-                "-e" | "--edit" => command.edit = true,
-                "--default-registry" => command.writes = true,
-                "--config" => command.config = rest.next().map(PathBuf::from),
-                a if a.starts_with("--default-registry=") => command.writes = true,
+                "--config" => side.config = rest.next().map(PathBuf::from),
                 a if a.starts_with("--config=") => {
-                    command.config = Some(PathBuf::from(&a["--config=".len()..]));
+                    side.config = Some(PathBuf::from(&a["--config=".len()..]));
                 }
+                "-e" | "--edit" if is_config => side.edit = true,
+                "--default-registry" if is_config => side.writes = true,
+                a if is_config && a.starts_with("--default-registry=") => side.writes = true,
                 _ => {}
             }
         }
-        command.writes |= command.edit;
-        command
+        side.writes |= side.edit;
+        side
     }
 
     /// The file the command edits, found as the component finds it.
     fn path(&self, env: &[(String, String)]) -> Option<PathBuf> {
-        let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         if let Some(path) = &self.config {
             return Some(path.clone());
         }
-        if let Some(file) = var("WKG_CONFIG_FILE").filter(|f| !f.is_empty()) {
+        if let Some(file) = var(env, "WKG_CONFIG_FILE") {
             return Some(PathBuf::from(file));
         }
-        wkg_core::config::global_config_path(var("XDG_CONFIG_HOME"), var("HOME")).map(PathBuf::from)
+        let global =
+            wkg_core::config::global_config_path(var(env, "XDG_CONFIG_HOME"), var(env, "HOME"));
+        global.map(PathBuf::from)
     }
 }
 
@@ -264,11 +247,7 @@ fn launch_editor(side: &HostSide, env: &[(String, String)]) -> anyhow::Result<()
 
 /// The directories to preopen, keyed by the path the component sees.
 fn preopens(args: &[String], env: &[(String, String)]) -> anyhow::Result<Vec<Preopen>> {
-    let var = |k: &str| {
-        env.iter()
-            .find(|(n, v)| n == k && !v.is_empty())
-            .map(|(_, v)| PathBuf::from(v))
-    };
+    let var = |k: &str| var(env, k).map(PathBuf::from);
     let mut dirs: BTreeMap<String, Preopen> = BTreeMap::new();
     let mut add = |host: PathBuf, writable: bool| {
         if host.is_dir()
@@ -294,7 +273,7 @@ fn preopens(args: &[String], env: &[(String, String)]) -> anyhow::Result<Vec<Pre
     if let Some(dir) = cache_home {
         add(dir.join("wasm-pkg"), true);
     }
-    if let Some(dir) = var("DOCKER_CONFIG").or_else(|| home.as_ref().map(|h| h.join(".docker"))) {
+    if let Some(dir) = docker_config_dir(env) {
         add(dir, false);
     }
     for file in [var("WKG_CONFIG_FILE"), var("WKG_CACHE_DIR")]

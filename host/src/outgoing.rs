@@ -183,7 +183,7 @@ impl Connector {
         Ok(response.map(|incoming| {
             TimedBody {
                 incoming,
-                timeout: between_bytes.max(Duration::from_nanos(1)),
+                timeout: between_bytes,
                 deadline: Box::pin(tokio::time::sleep(between_bytes)),
             }
             .boxed_unsync()
