@@ -8,7 +8,7 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use support::{Registry, Run, Wkg};
+use support::{Registry, Run, Wkg, padded_component};
 
 fn wasmtime() -> PathBuf {
     if let Some(path) = std::env::var_os("WASMTIME") {
@@ -98,6 +98,38 @@ fn commands_under_stock_wasmtime() {
     );
     assert_eq!(pull.code, 0, "{pull:?}");
     assert_eq!(std::fs::read(wkg.path("out.wasm")).unwrap(), greet);
+
+    // Over 16 MiB a file is hashed on its way up, and every pull on its way
+    // down; wasmtime offers no host digests, so the component hashes.
+    let big = padded_component(&greet, 20 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let big_ref = format!("{host}/test/big:0.1.0");
+    let push = run(
+        &wkg,
+        &["oci", "push", &big_ref, "big.wasm", "--insecure", &host],
+    );
+    assert_eq!(push.code, 0, "{push:?}");
+    assert_eq!(
+        registry.requests("PATCH", "/v2/test/big/blobs/uploads/"),
+        1,
+        "{}",
+        registry.log()
+    );
+    let args = [
+        "oci",
+        "pull",
+        &big_ref,
+        "-o",
+        "big-back.wasm",
+        "--insecure",
+        &host,
+    ];
+    let pull = run(&wkg, &args);
+    assert_eq!(pull.code, 0, "{pull:?}");
+    assert!(std::fs::read(wkg.path("big-back.wasm")).unwrap() == big);
+    for name in ["big.wasm", "big-back.wasm"] {
+        std::fs::remove_file(wkg.path(name)).unwrap();
+    }
     let missing = run(
         &wkg,
         &[

@@ -20,10 +20,12 @@ use crate::oci::{self, Client};
 #[derive(Debug)]
 pub struct Artifact {
     content: BlobSource,
-    layer: Descriptor,
-    config: Vec<u8>,
-    config_descriptor: Descriptor,
-    manifest: ImageManifest,
+    /// The layer's digest, when known before the push.
+    digest: Option<Digest>,
+    size: u64,
+    imports: Vec<String>,
+    exports: Vec<String>,
+    description: Description,
 }
 
 /// What describes an artifact beside its content.
@@ -40,43 +42,16 @@ pub struct Description {
 }
 
 impl Artifact {
-    /// The artifact of `content`, whose digest, size, imports and exports
-    /// `inspection` holds.
+    /// The artifact of `content`, whose size, imports, exports and maybe
+    /// digest `inspection` holds.
     pub fn new(content: BlobSource, inspection: &Inspection, description: Description) -> Self {
-        let config = WasmConfig::new(
-            description.created,
-            description.author,
-            inspection.digest.clone(),
-            inspection.exports.clone(),
-            inspection.imports.clone(),
-        )
-        .to_json();
-        let config_descriptor = Descriptor::new(
-            WASM_CONFIG_MEDIA_TYPE,
-            Digest::sha256_of(&config),
-            config.len() as u64,
-        );
-        let mut layer = Descriptor::new(
-            WASM_LAYER_MEDIA_TYPE,
-            inspection.digest.clone(),
-            inspection.size,
-        );
-        layer.annotations = Some(BTreeMap::from([(
-            TITLE_ANNOTATION.to_owned(),
-            description.title,
-        )]));
-        let annotations = description.annotations;
-        let manifest = ImageManifest::wasm(
-            config_descriptor.clone(),
-            layer.clone(),
-            (!annotations.is_empty()).then_some(annotations),
-        );
         Artifact {
             content,
-            layer,
-            config,
-            config_descriptor,
-            manifest,
+            digest: inspection.digest.clone(),
+            size: inspection.size,
+            imports: inspection.imports.clone(),
+            exports: inspection.exports.clone(),
+            description,
         }
     }
 
@@ -88,6 +63,9 @@ impl Artifact {
     /// Pushes the layer (unless the registry has it), the config and the
     /// manifest, tagged `tag`; returns the manifest digest.
     ///
+    /// The config names the layer's digest, so it is made once the layer
+    /// is up (a large file is hashed on its way up).
+    ///
     /// # Errors
     /// The registry's refusal, transport and I/O errors.
     pub async fn push(
@@ -97,35 +75,47 @@ impl Artifact {
         tag: &str,
     ) -> Result<Digest, oci::Error> {
         client.authenticate(repository, Actions::PullPush).await?;
-        let layer = client
-            .push_blob(
-                repository,
-                self.content,
-                &self.layer.digest,
-                self.layer.size,
-            )
+        let (digest, pushed) = client
+            .push_blob(repository, self.content, self.digest.as_ref(), self.size)
             .await?;
-        if layer == Pushed::Existed {
-            eprintln!(
-                "Skipped blob {} (already in the registry)",
-                self.layer.digest
-            );
+        if pushed == Pushed::Existed {
+            eprintln!("Skipped blob {digest} (already in the registry)");
         }
+        let description = self.description;
+        let config = WasmConfig::new(
+            description.created,
+            description.author,
+            digest.clone(),
+            self.exports,
+            self.imports,
+        )
+        .to_json();
+        let config_descriptor = Descriptor::new(
+            WASM_CONFIG_MEDIA_TYPE,
+            Digest::sha256_of(&config),
+            config.len() as u64,
+        );
+        let mut layer = Descriptor::new(WASM_LAYER_MEDIA_TYPE, digest, self.size);
+        layer.annotations = Some(BTreeMap::from([(
+            TITLE_ANNOTATION.to_owned(),
+            description.title,
+        )]));
+        let annotations = description.annotations;
+        let manifest = ImageManifest::wasm(
+            config_descriptor.clone(),
+            layer,
+            (!annotations.is_empty()).then_some(annotations),
+        );
         client
             .push_blob(
                 repository,
-                BlobSource::Bytes(self.config),
-                &self.config_descriptor.digest,
-                self.config_descriptor.size,
+                BlobSource::Bytes(config),
+                Some(&config_descriptor.digest),
+                config_descriptor.size,
             )
             .await?;
         client
-            .push_manifest(
-                repository,
-                tag,
-                MANIFEST_MEDIA_TYPE,
-                self.manifest.to_json(),
-            )
+            .push_manifest(repository, tag, MANIFEST_MEDIA_TYPE, manifest.to_json())
             .await
     }
 }

@@ -1,15 +1,17 @@
 //! What `wkg oci push` needs to know of a wasm file, read in one streaming
-//! pass: its sha256 digest and size, and the imports and exports that go
-//! into the wasm OCI config.
+//! pass: its size, the imports and exports that go into the wasm OCI
+//! config, and for files up to 16 MiB its sha256 digest (larger ones are
+//! hashed once, on their way to the registry: see
+//! [`Client::push_blob`](crate::oci::Client::push_blob)).
 //!
 //! For a component the top-level import and export names are read straight
-//! from its sections (the bulk, the nested core modules, is only hashed), so
-//! memory stays bounded whatever the size of the file. A binary with no code
+//! from its sections (the bulk, the nested core modules, is hashed or
+//! skipped), so memory stays bounded whatever the size of the file. A binary with no code
 //! is a WIT package: it is small and is decoded with wit-component, whose
 //! exports are each world and interface of the package, as wkg reports them.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
 
 use wasmparser::{BinaryReader, ComponentExportSectionReader, ComponentImportSectionReader};
@@ -20,10 +22,17 @@ use wkg_core::publish::PackageMetadata;
 /// Binaries without code are kept in memory up to this size for decoding.
 const MAX_TYPES_ONLY: usize = 16 * 1024 * 1024;
 
+/// Files up to this many bytes are hashed as they are inspected: cheap, and
+/// then a push learns from a `HEAD` whether the registry has the blob
+/// before sending it.
+pub const HASH_FIRST: u64 = 16 * 1024 * 1024;
+
 /// The facts of a wasm file that an OCI push records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inspection {
-    pub digest: Digest,
+    /// The sha256 digest, when the file was hashed (bytes in memory, and
+    /// files up to [`HASH_FIRST`] bytes).
+    pub digest: Option<Digest>,
     pub size: u64,
     pub imports: Vec<String>,
     pub exports: Vec<String>,
@@ -72,7 +81,11 @@ impl Inspection {
 
 /// Reads a custom section of `len` bytes; appends it to `out` when it is a
 /// wasm-metadata section, else skips it without holding it.
-fn keep_metadata<R: Read>(r: &mut Hashing<R>, len: u32, out: &mut Vec<u8>) -> std::io::Result<()> {
+fn keep_metadata<R: Read + Seek>(
+    r: &mut Hashing<R>,
+    len: u32,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
     let mut counted = Counting {
         inner: &mut *r,
         read: 0,
@@ -160,22 +173,37 @@ pub fn inspect(path: &Path) -> Result<Inspection, InspectError> {
         source,
     };
     let file = File::open(path).map_err(io)?;
-    if file.metadata().map_err(io)?.is_dir() {
+    let metadata = file.metadata().map_err(io)?;
+    if metadata.is_dir() {
         return Err(InspectError::Directory(shown));
     }
-    inspect_reader(BufReader::with_capacity(1024 * 1024, file), shown)
+    let len = metadata.len();
+    let reader = BufReader::with_capacity(1024 * 1024, file);
+    inspect_reader(reader, len, len <= HASH_FIRST, shown)
 }
 
-/// [`inspect`] for bytes in memory (a package just built); `shown` names
-/// them in errors.
+/// [`inspect`] for bytes in memory (a package just built), always hashed;
+/// `shown` names them in errors.
 ///
 /// # Errors
 /// As [`inspect`].
 pub fn inspect_bytes(bytes: &[u8], shown: &str) -> Result<Inspection, InspectError> {
-    inspect_reader(bytes, shown.to_owned())
+    inspect_reader(
+        Cursor::new(bytes),
+        bytes.len() as u64,
+        true,
+        shown.to_owned(),
+    )
 }
 
-fn inspect_reader(reader: impl Read, shown: String) -> Result<Inspection, InspectError> {
+/// Reads the `len` bytes of `reader`, hashing them when `hash` is set and
+/// otherwise seeking past what is not parsed.
+fn inspect_reader(
+    reader: impl Read + Seek,
+    len: u64,
+    hash: bool,
+    shown: String,
+) -> Result<Inspection, InspectError> {
     let io = |source| InspectError::Io {
         path: shown.clone(),
         source,
@@ -186,7 +214,8 @@ fn inspect_reader(reader: impl Read, shown: String) -> Result<Inspection, Inspec
     };
     let mut r = Hashing {
         inner: reader,
-        verifier: Verifier::new(),
+        verifier: hash.then(Verifier::new),
+        bytes: 0,
         copy: Some(Vec::new()),
     };
 
@@ -209,7 +238,7 @@ fn inspect_reader(reader: impl Read, shown: String) -> Result<Inspection, Inspec
             break;
         }
         let len = read_leb_u32(&mut r).map_err(|e| malformed(e.to_string()))?;
-        let offset = r.verifier.bytes();
+        let offset = r.bytes;
         match id[0] {
             // Component import (10) and export (11) sections: small, parsed.
             10 | 11 => {
@@ -229,6 +258,8 @@ fn inspect_reader(reader: impl Read, shown: String) -> Result<Inspection, Inspec
             // functions: code. Hashed, never held.
             1 | 2 | 4 | 5 | 8 => {
                 has_code = true;
+                // Only binaries without code are decoded whole.
+                r.copy = None;
                 r.skip(u64::from(len))
                     .map_err(|e| malformed(e.to_string()))?;
             }
@@ -243,8 +274,15 @@ fn inspect_reader(reader: impl Read, shown: String) -> Result<Inspection, Inspec
             r.copy = None;
         }
     }
+    if r.bytes != len {
+        return Err(malformed(format!(
+            "a section ends at byte {} of {len}: the file is truncated",
+            r.bytes
+        )));
+    }
     let copy = r.copy.take();
-    let (digest, size) = r.verifier.finish();
+    let size = r.bytes;
+    let digest = r.verifier.map(|v| v.finish().0);
 
     if !has_code
         && let Some(bytes) = copy
@@ -324,17 +362,25 @@ fn read_leb_u32(r: &mut impl Read) -> std::io::Result<u32> {
     ))
 }
 
-/// A reader that hashes everything read through it and, while `copy` is
-/// `Some`, keeps a copy of up to 16 MiB.
+/// A reader that counts, and hashes when `verifier` is set, everything read
+/// through it and, while `copy` is `Some`, keeps a copy of up to 16 MiB.
 struct Hashing<R> {
     inner: R,
-    verifier: Verifier,
+    verifier: Option<Verifier>,
+    bytes: u64,
     copy: Option<Vec<u8>>,
 }
 
-impl<R: Read> Hashing<R> {
-    /// Reads and hashes `len` bytes without keeping them.
+impl<R: Read + Seek> Hashing<R> {
+    /// Passes `len` bytes without keeping them: reads and hashes them, or
+    /// seeks past them when nothing needs their bytes.
     fn skip(&mut self, mut len: u64) -> std::io::Result<()> {
+        if self.verifier.is_none() && self.copy.is_none() {
+            let by = i64::try_from(len).map_err(std::io::Error::other)?;
+            self.inner.seek_relative(by)?;
+            self.bytes += len;
+            return Ok(());
+        }
         let mut buf = vec![0u8; 256 * 1024];
         while len > 0 {
             let want = usize::try_from(len).unwrap_or(buf.len()).min(buf.len());
@@ -351,7 +397,10 @@ impl<R: Read> Hashing<R> {
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.verifier.update(&buf[..n]);
+        self.bytes += n as u64;
+        if let Some(v) = &mut self.verifier {
+            v.update(&buf[..n]);
+        }
         if let Some(copy) = &mut self.copy {
             if copy.len() + n <= MAX_TYPES_ONLY {
                 copy.extend_from_slice(&buf[..n]);

@@ -9,9 +9,11 @@
 //! writing an empty body after the host has already sent a GET races with
 //! the host closing it (a spurious "connection reset" seen with wstd 0.6.8).
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -20,6 +22,7 @@ use wasip2::http::types::{
     self as wasi, ErrorCode, Fields, OutgoingBody, OutgoingRequest, RequestOptions,
 };
 use wasip2::io::streams::{InputStream, StreamError};
+use wkg_core::digest::Verifier;
 use wkg_core::urls::redact;
 use wstd::runtime::AsyncPollable;
 
@@ -48,6 +51,8 @@ pub struct FileSlice {
     pub offset: u64,
     pub len: u64,
     pub progress: Option<Progress>,
+    /// Hashes the bytes as they are sent; reset when the body is sent again.
+    pub verifier: Option<Rc<RefCell<Verifier>>>,
 }
 
 impl Body {
@@ -68,6 +73,14 @@ impl Body {
             Body::File(f) => Some(Body::File(f.clone())),
         }
     }
+}
+
+/// The key of a host that hashes bodies for the component
+/// ([`wkg_core::host_digest`]), when it offers to.
+pub fn host_digest_key() -> Option<&'static str> {
+    static KEY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| std::env::var(wkg_core::host_digest::KEY_ENV).ok())
+        .as_deref()
 }
 
 /// Connect, first-byte and between-bytes timeouts of every request.
@@ -218,6 +231,7 @@ pub async fn send(
             stream,
         }),
         body: Some(body),
+        trailers: None,
         _response: response,
         url: url.clone(),
     };
@@ -298,6 +312,9 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
             file.seek(SeekFrom::Start(slice.offset)).map_err(io)?;
             let mut left = slice.len;
             let mut buf = vec![0u8; CHUNK];
+            if let Some(v) = &slice.verifier {
+                *v.borrow_mut() = Verifier::new();
+            }
             while left > 0 {
                 let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
                 let n = file.read(&mut buf[..want]).map_err(io)?;
@@ -306,6 +323,9 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
                         std::io::ErrorKind::UnexpectedEof,
                         "the file became shorter while it was uploaded",
                     )));
+                }
+                if let Some(v) = &slice.verifier {
+                    v.borrow_mut().update(&buf[..n]);
                 }
                 out.write_all(&buf[..n])
                     .await
@@ -327,6 +347,8 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
 pub struct IncomingBody {
     reading: Option<Reading>,
     body: Option<wasi::IncomingBody>,
+    /// The trailers, once the body has been read to its end.
+    trailers: Option<wasi::FutureTrailers>,
     _response: wasi::IncomingResponse,
     url: String,
 }
@@ -362,7 +384,7 @@ impl IncomingBody {
                 Err(StreamError::Closed) => {
                     self.reading = None;
                     if let Some(body) = self.body.take() {
-                        drop(wasi::IncomingBody::finish(body));
+                        self.trailers = Some(wasi::IncomingBody::finish(body));
                     }
                     return Ok(None);
                 }
@@ -378,6 +400,18 @@ impl IncomingBody {
                 }
             }
         }
+    }
+
+    /// The value of the trailer `name`, once the body has been read to its
+    /// end; `None` before, or when there is no such trailer.
+    pub async fn trailer(&mut self, name: &str) -> Option<String> {
+        let trailers = self.trailers.take()?;
+        AsyncPollable::new(trailers.subscribe()).wait_for().await;
+        let fields = trailers.get()?.ok()?.ok()??;
+        let values = fields.get(name);
+        values
+            .first()
+            .and_then(|v| String::from_utf8(v.clone()).ok())
     }
 
     /// Reads the whole body, failing once it exceeds `limit` bytes.

@@ -406,7 +406,16 @@ impl Wkg {
         Option<MemoryOutputPipe>,
     )> {
         let mut wasi = WasiCtx::builder();
-        wasi.args(&invocation.args).envs(&invocation.env);
+        wasi.args(&invocation.args);
+        // A fresh key for the bodies this host hashes (wkg_core::host_digest);
+        // never one from outside.
+        let digest_key = digest_key()?;
+        for (name, value) in &invocation.env {
+            if name != wkg_core::host_digest::KEY_ENV {
+                wasi.env(name, value);
+            }
+        }
+        wasi.env(wkg_core::host_digest::KEY_ENV, &digest_key);
         if invocation.credential_helpers.is_some() {
             wasi.env(wkg_core::auth::HOST_HELPERS_ENV, "1");
         }
@@ -444,6 +453,7 @@ impl Wkg {
                     .credential_helpers
                     .clone()
                     .map(helpers::Helpers::new),
+                &digest_key,
             ),
         };
         Ok((Store::new(&self.engine, state), stdout, stderr))
@@ -572,6 +582,13 @@ impl Client {
         };
         (read(&self.stdout), read(&self.stderr))
     }
+}
+
+/// A fresh [`wkg_core::host_digest`] key from the system's random source.
+fn digest_key() -> Result<String> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| anyhow!("reading random bytes: {e}"))?;
+    Ok(wkg_core::host_digest::key(random))
 }
 
 fn capture(output: &Output) -> Option<MemoryOutputPipe> {

@@ -10,6 +10,10 @@
 //! could not send (the registry closed it meanwhile) is sent again on a new
 //! one. The request options' connect, first-byte and between-bytes timeouts
 //! apply as in wasmtime's handler.
+//!
+//! It also hashes the bodies the component asks it to
+//! ([`wkg_core::host_digest`]): natively, with the CPU's SHA instructions,
+//! on the connection's thread, as the bytes pass.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -20,10 +24,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::uri::Scheme;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::BodyExt;
 use hyper::client::conn::http1::SendRequest;
+use sha2::{Digest as _, Sha256};
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
+use wkg_core::digest::Digest;
+use wkg_core::host_digest;
 
 use crate::helpers::Helpers;
 use crate::tls::{Trust, host_matches};
@@ -61,18 +69,29 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// wasmtime's default for a timeout the request options leave unset.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The request header and answer field of [`host_digest`].
+const DIGEST_FIELD: HeaderName = HeaderName::from_static(host_digest::FIELD);
+
 /// The hook of one run: its policy, trust and connection pool.
 pub(crate) struct Outgoing {
     policy: HostPolicy,
     connector: Arc<Connector>,
     helpers: Option<Arc<Helpers>>,
+    /// The run's [`host_digest`] key.
+    digest_key: Arc<str>,
 }
 
 impl Outgoing {
-    pub(crate) fn new(policy: HostPolicy, trust: Trust, helpers: Option<Arc<Helpers>>) -> Outgoing {
+    pub(crate) fn new(
+        policy: HostPolicy,
+        trust: Trust,
+        helpers: Option<Arc<Helpers>>,
+        digest_key: &str,
+    ) -> Outgoing {
         Outgoing {
             policy,
             helpers,
+            digest_key: digest_key.into(),
             connector: Arc::new(Connector {
                 trust,
                 file_roots: OnceLock::new(),
@@ -106,7 +125,7 @@ type SendFuture =
 impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
     fn send_request(
         &mut self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         fut: IoFuture,
     ) -> SendFuture {
@@ -130,9 +149,15 @@ impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
             eprintln!("wkg host: refused a request to `{authority}`, which is not an allowed host");
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
+        let hashing = request
+            .headers_mut()
+            .remove(DIGEST_FIELD)
+            .and_then(|asked| Hashing::asked(&asked, &self.digest_key));
         let connector = self.connector.clone();
         Box::new(async move {
-            let response = connector.send(request, options.unwrap_or_default()).await?;
+            let response = connector
+                .send(request, options.unwrap_or_default(), hashing)
+                .await?;
             // The connection runs on a task of its own (see `handshake`).
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
@@ -144,6 +169,7 @@ impl Connector {
         &self,
         mut request: http::Request<WasiBody>,
         options: RequestOptions,
+        hashing: Option<Hashing>,
     ) -> Result<http::Response<WasiBody>, Error> {
         let uri = request.uri();
         let https = uri.scheme() == Some(&Scheme::HTTPS);
@@ -155,6 +181,28 @@ impl Connector {
         // Over a direct connection the request line carries only the path.
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
+
+        let mut request_tally = None;
+        let mut response_digest = None;
+        match hashing {
+            Some(Hashing::Request(key)) => {
+                let tally = Arc::new(Mutex::new(Tally::default()));
+                let declared = request
+                    .headers()
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                request = request.map(|inner| {
+                    HashingBody {
+                        inner,
+                        tally: tally.clone(),
+                    }
+                    .boxed_unsync()
+                });
+                request_tally = Some((tally, declared, key));
+            }
+            Some(Hashing::Response(key)) => response_digest = Some((key, Tally::default())),
+            None => {}
+        }
 
         let key = (https, authority);
         let first_byte = options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT);
@@ -180,14 +228,28 @@ impl Connector {
             }
         };
         let between_bytes = options.between_bytes_timeout.unwrap_or(DEFAULT_TIMEOUT);
-        Ok(response.map(|incoming| {
+        let mut response = response.map(|incoming| {
             TimedBody {
                 incoming,
                 timeout: between_bytes,
                 deadline: Box::pin(tokio::time::sleep(between_bytes)),
+                digest: response_digest,
             }
             .boxed_unsync()
-        }))
+        });
+        // Only this host answers for digests.
+        response.headers_mut().remove(DIGEST_FIELD);
+        if let Some((tally, declared, key)) = request_tally {
+            let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+            // A registry may answer before reading the whole body (to
+            // refuse it): then there is no digest to give.
+            if tally.ended || declared == Some(tally.bytes) {
+                response
+                    .headers_mut()
+                    .insert(DIGEST_FIELD, tally.answer(&key));
+            }
+        }
+        Ok(response)
     }
 
     /// A ready idle connection for `key`, dropping closed and stale ones.
@@ -289,12 +351,99 @@ fn tls_error(e: std::io::Error) -> Error {
     }
 }
 
+/// Which body of an exchange the component asked the host to hash, and the
+/// run's key.
+enum Hashing {
+    Request(Arc<str>),
+    Response(Arc<str>),
+}
+
+impl Hashing {
+    fn asked(value: &HeaderValue, key: &Arc<str>) -> Option<Hashing> {
+        match value.to_str().ok()? {
+            host_digest::REQUEST_BODY => Some(Hashing::Request(key.clone())),
+            host_digest::RESPONSE_BODY => Some(Hashing::Response(key.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The sha256 state and byte count of a body so far.
+#[derive(Default)]
+struct Tally {
+    hasher: Sha256,
+    bytes: u64,
+    /// Whether the body reported its end.
+    ended: bool,
+}
+
+impl Tally {
+    fn update(&mut self, data: &[u8]) {
+        self.hasher.update(data);
+        self.bytes += data.len() as u64;
+    }
+
+    /// The [`host_digest::answer`] for what was hashed so far.
+    fn answer(&self, key: &str) -> HeaderValue {
+        let digest = Digest::from_sha256_bytes(&self.hasher.clone().finalize().into());
+        let answer = host_digest::answer(key, &digest, self.bytes);
+        HeaderValue::try_from(answer).expect("hex, digits and spaces are a header value")
+    }
+}
+
+/// A request body that hashes what it yields.
+struct HashingBody {
+    inner: WasiBody,
+    tally: Arc<Mutex<Tally>>,
+}
+
+impl http_body::Body for HashingBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    tally.update(data);
+                }
+            }
+            Poll::Ready(None) => tally.ended = true,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// A response body that fails with `connection-read-timeout` when no frame
-/// arrives within the between-bytes timeout.
+/// arrives within the between-bytes timeout, and that ends with the
+/// [`host_digest`] trailer when the component asked for one.
 struct TimedBody {
     incoming: hyper::body::Incoming,
     timeout: Duration,
     deadline: Pin<Box<tokio::time::Sleep>>,
+    digest: Option<(Arc<str>, Tally)>,
+}
+
+impl TimedBody {
+    /// The digest trailer, once.
+    fn answer(&mut self) -> Option<(HeaderName, HeaderValue)> {
+        let (key, tally) = self.digest.take()?;
+        Some((DIGEST_FIELD, tally.answer(&key)))
+    }
 }
 
 impl http_body::Body for TimedBody {
@@ -309,13 +458,33 @@ impl http_body::Body for TimedBody {
             Poll::Ready(Some(Ok(frame))) => {
                 let next = tokio::time::Instant::now() + self.timeout;
                 self.deadline.as_mut().reset(next);
+                let frame = match frame.into_data() {
+                    Ok(data) => {
+                        if let Some((_, tally)) = &mut self.digest {
+                            tally.update(&data);
+                        }
+                        http_body::Frame::data(data)
+                    }
+                    Err(frame) => match frame.into_trailers() {
+                        Ok(mut trailers) => {
+                            // Only this host answers for digests.
+                            trailers.remove(DIGEST_FIELD);
+                            trailers.extend(self.answer());
+                            http_body::Frame::trailers(trailers)
+                        }
+                        Err(frame) => frame,
+                    },
+                };
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) if e.is_timeout() => {
                 Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Hyper(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => Poll::Ready(
+                self.answer()
+                    .map(|field| Ok(http_body::Frame::trailers(HeaderMap::from_iter([field])))),
+            ),
             Poll::Pending => match self.deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Some(Err(Error::ConnectionReadTimeout))),
                 Poll::Pending => Poll::Pending,
@@ -324,7 +493,7 @@ impl http_body::Body for TimedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.incoming.is_end_stream()
+        self.digest.is_none() && self.incoming.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {

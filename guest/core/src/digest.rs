@@ -289,12 +289,24 @@ impl Verifier {
         expected: &Digest,
         expected_size: Option<u64>,
     ) -> Result<Digest, VerifyError> {
+        let (actual, bytes) = self.finish();
+        Verifier::check(actual, bytes, expected, expected_size)
+    }
+
+    /// [`Verifier::verify`] for a digest computed elsewhere: `actual` of
+    /// `bytes` bytes (for example by the host, see
+    /// [`host_digest`](crate::host_digest)).
+    pub fn check(
+        actual: Digest,
+        bytes: u64,
+        expected: &Digest,
+        expected_size: Option<u64>,
+    ) -> Result<Digest, VerifyError> {
         if !expected.is_sha256() {
             return Err(VerifyError::UnsupportedAlgorithm {
                 algorithm: expected.algorithm.clone(),
             });
         }
-        let (actual, bytes) = self.finish();
         if let Some(size) = expected_size
             && size != bytes
         {

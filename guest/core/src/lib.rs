@@ -22,6 +22,7 @@
 //! * [`metadata`]: the well-known `registry.json` and package → OCI
 //!   repository mapping.
 //! * [`digest`]: content digests and streaming verification.
+//! * [`host_digest`]: body digests computed by a native host, over wasi:http.
 //! * [`reference`](mod@reference): `[registry/]repository[:tag][@digest]` references.
 //! * [`manifest`]: image manifests and the wasm artifact config.
 //! * [`auth`]: challenges, token requests, Basic credentials, Docker
@@ -53,6 +54,7 @@ pub mod cache;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod host_digest;
 mod json;
 pub mod lock;
 pub mod manifest;

@@ -2,14 +2,17 @@
 //! uploads and tags. Every byte that comes in passes a digest-and-size
 //! verifier before it reaches its final path.
 
+use std::cell::RefCell;
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use http::header::{ACCEPT, CONTENT_RANGE, CONTENT_TYPE, LINK, LOCATION};
 use http::{Method, StatusCode};
 use wkg_core::auth::Actions;
 use wkg_core::digest::{Digest, Verifier};
+use wkg_core::host_digest;
 use wkg_core::manifest::{
     DOCKER_MANIFEST_MEDIA_TYPE, Descriptor, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE,
 };
@@ -17,15 +20,15 @@ use wkg_core::tags::{TagList, next_link};
 use wkg_core::urls::{resolve_location, with_digest_param};
 
 use super::{Client, Error, transport::Request};
-use crate::http::{Body, FileSlice};
+use crate::http::{Body, FileSlice, host_digest_key};
 use crate::progress::Progress;
 
 /// Largest manifest accepted, in bytes (the distribution spec suggests
 /// registries accept at least 4 MiB).
 const MAX_MANIFEST: usize = 4 * 1024 * 1024;
-/// Blobs larger than this are uploaded in chunks of this many bytes.
-const CHUNK_SIZE: u64 = 32 * 1024 * 1024;
 const OCTET_STREAM: &str = "application/octet-stream";
+/// The request header and answer field of [`host_digest`].
+const HOST_DIGEST: http::HeaderName = http::HeaderName::from_static(host_digest::FIELD);
 
 /// A manifest as the registry returned it.
 #[derive(Debug)]
@@ -143,7 +146,11 @@ impl Client {
         progress: &Progress,
     ) -> Result<(), Error> {
         let url = self.urls().blob(repository, &blob.digest);
-        let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
+        let host_key = host_digest_key();
+        let mut req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
+        if host_key.is_some() {
+            req = req.header(HOST_DIGEST, host_digest::RESPONSE_BODY);
+        }
         let res = self.send(req).await?;
         let what = format!("blob `{}` of `{repository}`", blob.digest);
         let mut res = self
@@ -152,25 +159,44 @@ impl Client {
 
         let temp = TempFile::beside(dest)?;
         let mut out = BufWriter::with_capacity(1024 * 1024, temp.file()?);
-        let mut verifier = Verifier::new();
+        // Hashed here unless the host hashes as the bytes pass through it.
+        let mut verifier = host_key.is_none().then(Verifier::new);
+        let mut bytes = 0u64;
         while let Some(chunk) = res.body_mut().chunk().await? {
-            verifier.update(&chunk);
-            if verifier.bytes() > blob.size {
+            bytes += chunk.len() as u64;
+            if bytes > blob.size {
                 return Err(Error::Protocol(format!(
                     "{what}: the registry sent more than the {} bytes the manifest declares",
                     blob.size
                 )));
+            }
+            if let Some(v) = &mut verifier {
+                v.update(&chunk);
             }
             out.write_all(&chunk)
                 .map_err(|e| Error::io("writing", temp.path(), e))?;
             progress.advance(chunk.len() as u64);
         }
         progress.finish();
-        verifier
-            .verify(&blob.digest, Some(blob.size))
-            .map_err(|source| Error::Verify { what, source })?;
         out.into_inner()
             .map_err(|e| Error::io("writing", temp.path(), e.into_error()))?;
+        let (actual, hashed) = match (verifier, host_key) {
+            (Some(v), _) => v.finish(),
+            (None, Some(key)) => match res.body_mut().trailer(HOST_DIGEST.as_str()).await {
+                Some(answer) => host_digest::parse_answer(&answer, key)
+                    .filter(|&(_, n)| n == bytes)
+                    .ok_or_else(|| {
+                        Error::Protocol(format!(
+                            "{what}: the host's digest does not cover the body"
+                        ))
+                    })?,
+                // The host gave no digest: hash what was written.
+                None => hash_file(temp.path())?,
+            },
+            (None, None) => unreachable!("hashed here without a host key"),
+        };
+        Verifier::check(actual, hashed, &blob.digest, Some(blob.size))
+            .map_err(|source| Error::Verify { what, source })?;
         temp.persist(dest)
     }
 
@@ -236,12 +262,18 @@ impl Client {
         }
     }
 
-    /// Pushes a blob unless the registry has it already.
+    /// Pushes a blob unless the registry has it already; returns its digest.
     ///
-    /// Blobs over 32 MiB go up in `PATCH` chunks (distribution spec "Pushing
-    /// a blob in chunks"), streamed from the file; if the registry refuses
-    /// chunks the blob goes up again in one streamed `PUT`. Nothing is held
-    /// in memory but the chunk being written.
+    /// With the digest known beforehand (`digest`, or bytes in memory), a
+    /// `HEAD` tells whether the registry has the blob, and otherwise it
+    /// goes up in one streamed `PUT` (distribution spec "Pushing a blob
+    /// monolithically"). A file whose digest is not known is hashed once,
+    /// on its way up: one streamed `PATCH` (spec "Pushing a blob in
+    /// chunks", in a single chunk), hashed by the host when it offers to
+    /// ([`host_digest`]) or else here, then a `PUT` with the digest closes
+    /// the session. If the registry refuses the `PATCH`, the file is hashed
+    /// and goes up in one `PUT`. Nothing is held in memory but the slice
+    /// being written.
     ///
     /// # Errors
     /// The registry's refusal (e.g. `DIGEST_INVALID` when the bytes changed
@@ -250,45 +282,60 @@ impl Client {
         &self,
         repository: &str,
         source: BlobSource,
-        digest: &Digest,
+        digest: Option<&Digest>,
         size: u64,
-    ) -> Result<Pushed, Error> {
-        if self.blob_exists(repository, digest).await? {
-            return Ok(Pushed::Existed);
+    ) -> Result<(Digest, Pushed), Error> {
+        let known = match (&source, digest) {
+            (_, Some(d)) => Some(d.clone()),
+            (BlobSource::Bytes(b), None) => Some(Digest::sha256_of(b)),
+            (BlobSource::File { .. }, None) => None,
+        };
+        if let Some(d) = &known
+            && self.blob_exists(repository, d).await?
+        {
+            return Ok((d.clone(), Pushed::Existed));
         }
-        let body = |offset: u64, len: u64| match &source {
+        let whole = || match &source {
             BlobSource::Bytes(b) => Body::Bytes(b.clone()),
             BlobSource::File { path, progress } => Body::File(FileSlice {
                 path: path.clone(),
-                offset,
-                len,
+                offset: 0,
+                len: size,
                 progress: Some(progress.clone()),
+                verifier: None,
             }),
         };
         let session = self.start_upload(repository).await?;
-        let chunked = size > CHUNK_SIZE && matches!(source, BlobSource::File { .. });
-        let finished = if chunked {
-            match self.upload_chunks(repository, session, size, &body).await? {
-                // All chunks are up: close the session with an empty PUT.
-                Some(last) => {
-                    self.finish_upload(repository, &last, digest, Body::Empty)
+        let pushed = match (known, &source) {
+            (Some(d), _) => self
+                .finish_upload(repository, &session, &d, whole())
+                .await
+                .map(|()| d),
+            (None, BlobSource::File { path, progress }) => {
+                match self
+                    .upload_streamed(repository, &session, path, size, progress)
+                    .await?
+                {
+                    Some((last, d)) => self
+                        .finish_upload(repository, &last, &d, Body::Empty)
                         .await
-                }
-                // Chunks refused: one streamed PUT in a fresh session.
-                None => {
-                    let fresh = self.start_upload(repository).await?;
-                    self.finish_upload(repository, &fresh, digest, body(0, size))
-                        .await
+                        .map(|()| d),
+                    // Refused: hash the file, then one `PUT` in a fresh session.
+                    None => {
+                        let (d, _) = hash_file(path)?;
+                        let fresh = self.start_upload(repository).await?;
+                        self.finish_upload(repository, &fresh, &d, whole())
+                            .await
+                            .map(|()| d)
+                    }
                 }
             }
-        } else {
-            self.finish_upload(repository, &session, digest, body(0, size))
-                .await
+            (None, BlobSource::Bytes(_)) => unreachable!("bytes are hashed above"),
         };
         if let BlobSource::File { progress, .. } = &source {
             progress.finish();
         }
-        finished.map(|()| Pushed::Uploaded)
+        pushed.map(|d| (d, Pushed::Uploaded))
     }
 
     /// `POST /v2/<repository>/blobs/uploads/`: the upload session URL.
@@ -302,44 +349,77 @@ impl Client {
         location(&url, &res)
     }
 
-    /// Sends `size` bytes in `PATCH` chunks; returns the session URL to
-    /// close, or `None` when the registry refused the first chunk (then the
-    /// caller falls back to a monolithic upload).
-    async fn upload_chunks(
+    /// One `PATCH` of the whole file, hashed on the way: the session URL to
+    /// close and the file's digest, or `None` when the registry refused the
+    /// `PATCH` (then the caller falls back to a monolithic upload).
+    async fn upload_streamed(
         &self,
         repository: &str,
-        mut location: String,
+        session: &str,
+        path: &Path,
         size: u64,
-        body: &dyn Fn(u64, u64) -> Body,
-    ) -> Result<Option<String>, Error> {
-        let mut offset = 0;
-        while offset < size {
-            let len = CHUNK_SIZE.min(size - offset);
-            let range = format!("{}-{}", offset, offset + len - 1);
-            let req = Request::new(
-                Method::PATCH,
-                location.clone(),
-                repository,
-                Actions::PullPush,
-            )
-            .header(CONTENT_TYPE, OCTET_STREAM)
-            .header(CONTENT_RANGE, &range)
-            .body(body(offset, len));
-            let res = self.send(req).await?;
-            let status = res.status();
-            if offset == 0
-                && status.is_client_error()
-                && !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-            {
-                return Ok(None);
-            }
-            let res = self
-                .check(&Method::PATCH, &location, res, &[StatusCode::ACCEPTED], "")
-                .await?;
-            location = self::location(&location, &res)?;
-            offset += len;
+        progress: &Progress,
+    ) -> Result<Option<(String, Digest)>, Error> {
+        let host_key = host_digest_key();
+        let verifier = host_key
+            .is_none()
+            .then(|| Rc::new(RefCell::new(Verifier::new())));
+        let body = Body::File(FileSlice {
+            path: path.to_owned(),
+            offset: 0,
+            len: size,
+            progress: Some(progress.clone()),
+            verifier: verifier.clone(),
+        });
+        let mut req = Request::new(
+            Method::PATCH,
+            session.to_owned(),
+            repository,
+            Actions::PullPush,
+        )
+        .header(CONTENT_TYPE, OCTET_STREAM)
+        .body(body);
+        if size > 0 {
+            req = req.header(CONTENT_RANGE, &format!("0-{}", size - 1));
         }
-        Ok(Some(location))
+        if host_key.is_some() {
+            req = req.header(HOST_DIGEST, host_digest::REQUEST_BODY);
+        }
+        let res = self.send(req).await?;
+        let status = res.status();
+        if status.is_client_error()
+            && !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+        {
+            return Ok(None);
+        }
+        let res = self
+            .check(&Method::PATCH, session, res, &[StatusCode::ACCEPTED], "")
+            .await?;
+        let next = location(session, &res)?;
+        let (digest, bytes) = match (verifier, host_key) {
+            (Some(v), _) => v.take().finish(),
+            (None, Some(key)) => {
+                let answer = res
+                    .headers()
+                    .get(&HOST_DIGEST)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| host_digest::parse_answer(v, key))
+                    .filter(|&(_, n)| n == size);
+                match answer {
+                    Some(answer) => answer,
+                    // The host gave no digest: hash the file here.
+                    None => hash_file(path)?,
+                }
+            }
+            (None, None) => unreachable!("hashed here without a host key"),
+        };
+        if bytes != size {
+            return Err(Error::Protocol(format!(
+                "`{}` changed while it was uploaded: {bytes} bytes sent, {size} expected",
+                path.display()
+            )));
+        }
+        Ok(Some((next, digest)))
     }
 
     /// `PUT <session>?digest=<digest>` with the last bytes (or none).
@@ -389,6 +469,21 @@ impl Client {
                 Some(next) if next != url => url = next,
                 _ => return Ok(tags),
             }
+        }
+    }
+}
+
+/// The sha256 digest and size of the file at `path`, hashed here.
+fn hash_file(path: &Path) -> Result<(Digest, u64), Error> {
+    let mut file = File::open(path).map_err(|e| Error::io("reading", path, e))?;
+    let mut verifier = Verifier::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Ok(verifier.finish()),
+            Ok(n) => verifier.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io("reading", path, e)),
         }
     }
 }
