@@ -197,7 +197,7 @@ fn push_records_author_and_annotations() {
 }
 
 #[test]
-fn large_component_goes_up_in_one_streamed_patch_and_comes_back_identical() {
+fn large_component_is_hashed_by_the_host_goes_up_once_and_comes_back_identical() {
     let registry = Registry::anonymous();
     let wkg = Wkg::new();
     let big = padded_component(wkg_host::WKG_WASM, 70 * 1024 * 1024);
@@ -206,12 +206,22 @@ fn large_component_goes_up_in_one_streamed_patch_and_comes_back_identical() {
     let reference = format!("{host}/big/one:1.0.0");
     let push = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
     assert_eq!(push.code, 0, "{push:?}");
-    // Hashed on its way up (by the host): one PATCH, then the closing PUT.
+    // The host hashed it first: HEAD, then one monolithic PUT, no PATCH.
     assert_eq!(
         registry.requests("PATCH", "/v2/big/one/blobs/uploads/"),
-        1,
+        0,
         "{}",
         registry.log()
+    );
+    let uploads = registry.requests("POST", "/v2/big/one/blobs/uploads/");
+    assert_eq!(uploads, 2, "layer and config: {}", registry.log());
+    // So a second push finds the blob in the registry and sends nothing.
+    let again = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stderr.contains("Skipped blob sha256:"), "{again:?}");
+    assert_eq!(
+        registry.requests("POST", "/v2/big/one/blobs/uploads/"),
+        uploads
     );
     let pull = wkg.run(&[
         "oci",
@@ -498,7 +508,7 @@ fn version_help_and_usage_errors() {
 }
 
 #[test]
-fn bearer_token_is_fetched_once_per_scope_and_refused_chunks_fall_back() {
+fn bearer_token_is_fetched_once_per_scope() {
     let fake = support::fake::Fake::start();
     let wkg = Wkg::new();
     let big = padded_component(wkg_host::WKG_WASM, 40 * 1024 * 1024);
@@ -511,16 +521,14 @@ fn bearer_token_is_fetched_once_per_scope_and_refused_chunks_fall_back() {
     {
         let st = fake.state.lock().unwrap();
         assert_eq!(st.token_requests, ["repository:x/y:pull,push"]);
-        // The streamed PATCH was refused; the blob went up again in one PUT.
-        let patch = st
-            .requests
-            .iter()
-            .position(|r| r.starts_with("PATCH /v2/x/y/blobs/uploads/s0"));
-        let put = st
-            .requests
-            .iter()
-            .position(|r| r == "PUT /v2/x/y/blobs/uploads/s1");
-        assert!(patch.is_some() && put > patch, "{:?}", st.requests);
+        // Hashed by the host first, the blob went up in one PUT.
+        assert!(
+            st.requests
+                .iter()
+                .any(|r| r == "PUT /v2/x/y/blobs/uploads/s0"),
+            "{:?}",
+            st.requests
+        );
     }
 
     let pull = wkg.run(&[

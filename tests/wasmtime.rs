@@ -127,6 +127,33 @@ fn commands_under_stock_wasmtime() {
     let pull = run(&wkg, &args);
     assert_eq!(pull.code, 0, "{pull:?}");
     assert!(std::fs::read(wkg.path("big-back.wasm")).unwrap() == big);
+    // A registry that refuses the PATCH: the file is hashed, then goes up
+    // in one PUT in a fresh session.
+    let fake = support::fake::Fake::start();
+    let fake_host = fake.host();
+    let fake_ref = format!("{fake_host}/x/y:1.0.0");
+    let args = [
+        "oci",
+        "push",
+        &fake_ref,
+        "big.wasm",
+        "--insecure",
+        &fake_host,
+    ];
+    let push = run(&wkg, &args);
+    assert_eq!(push.code, 0, "{push:?}");
+    {
+        let st = fake.state.lock().unwrap();
+        let patch = st
+            .requests
+            .iter()
+            .position(|r| r.starts_with("PATCH /v2/x/y/blobs/uploads/s0"));
+        let put = st
+            .requests
+            .iter()
+            .position(|r| r == "PUT /v2/x/y/blobs/uploads/s1");
+        assert!(patch.is_some() && put > patch, "{:?}", st.requests);
+    }
     for name in ["big.wasm", "big-back.wasm"] {
         std::fs::remove_file(wkg.path(name)).unwrap();
     }

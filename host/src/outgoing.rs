@@ -149,10 +149,18 @@ impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
             eprintln!("wkg host: refused a request to `{authority}`, which is not an allowed host");
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
+        if authority.eq_ignore_ascii_case(host_digest::SERVICE_HOST) {
+            let key = self.digest_key.clone();
+            return Box::new(async move {
+                let answer = digest_service(request, &key).await?;
+                Ok((answer, Box::new(async { Ok(()) }) as IoFuture))
+            });
+        }
         let hashing = request
             .headers_mut()
             .remove(DIGEST_FIELD)
-            .and_then(|asked| Hashing::asked(&asked, &self.digest_key));
+            .is_some_and(|asked| asked == host_digest::RESPONSE_BODY)
+            .then(|| self.digest_key.clone());
         let connector = self.connector.clone();
         Box::new(async move {
             let response = connector
@@ -169,7 +177,7 @@ impl Connector {
         &self,
         mut request: http::Request<WasiBody>,
         options: RequestOptions,
-        hashing: Option<Hashing>,
+        hashing: Option<Arc<str>>,
     ) -> Result<http::Response<WasiBody>, Error> {
         let uri = request.uri();
         let https = uri.scheme() == Some(&Scheme::HTTPS);
@@ -181,28 +189,6 @@ impl Connector {
         // Over a direct connection the request line carries only the path.
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
-
-        let mut request_tally = None;
-        let mut response_digest = None;
-        match hashing {
-            Some(Hashing::Request(key)) => {
-                let tally = Arc::new(Mutex::new(Tally::default()));
-                let declared = request
-                    .headers()
-                    .get(http::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-                request = request.map(|inner| {
-                    HashingBody {
-                        inner,
-                        tally: tally.clone(),
-                    }
-                    .boxed_unsync()
-                });
-                request_tally = Some((tally, declared, key));
-            }
-            Some(Hashing::Response(key)) => response_digest = Some((key, Tally::default())),
-            None => {}
-        }
 
         let key = (https, authority);
         let first_byte = options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT);
@@ -233,22 +219,12 @@ impl Connector {
                 incoming,
                 timeout: between_bytes,
                 deadline: Box::pin(tokio::time::sleep(between_bytes)),
-                digest: response_digest,
+                digest: hashing.map(|key| (key, Tally::default())),
             }
             .boxed_unsync()
         });
         // Only this host answers for digests.
         response.headers_mut().remove(DIGEST_FIELD);
-        if let Some((tally, declared, key)) = request_tally {
-            let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
-            // A registry may answer before reading the whole body (to
-            // refuse it): then there is no digest to give.
-            if tally.ended || declared == Some(tally.bytes) {
-                response
-                    .headers_mut()
-                    .insert(DIGEST_FIELD, tally.answer(&key));
-            }
-        }
         Ok(response)
     }
 
@@ -351,30 +327,11 @@ fn tls_error(e: std::io::Error) -> Error {
     }
 }
 
-/// Which body of an exchange the component asked the host to hash, and the
-/// run's key.
-enum Hashing {
-    Request(Arc<str>),
-    Response(Arc<str>),
-}
-
-impl Hashing {
-    fn asked(value: &HeaderValue, key: &Arc<str>) -> Option<Hashing> {
-        match value.to_str().ok()? {
-            host_digest::REQUEST_BODY => Some(Hashing::Request(key.clone())),
-            host_digest::RESPONSE_BODY => Some(Hashing::Response(key.clone())),
-            _ => None,
-        }
-    }
-}
-
 /// The sha256 state and byte count of a body so far.
 #[derive(Default)]
 struct Tally {
     hasher: Sha256,
     bytes: u64,
-    /// Whether the body reported its end.
-    ended: bool,
 }
 
 impl Tally {
@@ -391,41 +348,27 @@ impl Tally {
     }
 }
 
-/// A request body that hashes what it yields.
-struct HashingBody {
-    inner: WasiBody,
-    tally: Arc<Mutex<Tally>>,
-}
-
-impl http_body::Body for HashingBody {
-    type Data = Bytes;
-    type Error = Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    tally.update(data);
-                }
-            }
-            Poll::Ready(None) => tally.ended = true,
-            _ => {}
+/// The answer of [`host_digest::SERVICE_HOST`]: `200` with the digest of
+/// the request body in the [`host_digest::FIELD`] header.
+async fn digest_service(
+    request: http::Request<WasiBody>,
+    key: &str,
+) -> Result<http::Response<WasiBody>, Error> {
+    let mut body = request.into_body();
+    let mut tally = Tally::default();
+    while let Some(frame) = body.frame().await {
+        if let Some(data) = frame?.data_ref() {
+            tally.update(data);
         }
-        polled
     }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
-    }
+    let empty = http_body_util::Empty::new()
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    http::Response::builder()
+        .status(http::StatusCode::OK)
+        .header(DIGEST_FIELD, tally.answer(key))
+        .body(empty)
+        .map_err(|e| Error::InternalError(Some(e.to_string())))
 }
 
 /// A response body that fails with `connection-read-timeout` when no frame

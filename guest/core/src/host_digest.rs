@@ -9,13 +9,15 @@
 //!
 //! 1. The host puts a fresh random key in the component's environment as
 //!    [`KEY_ENV`]. Without it the component hashes by itself.
-//! 2. The component marks a request with the header [`FIELD`]:
-//!    [`RESPONSE_BODY`] asks for the digest of the response body,
-//!    [`REQUEST_BODY`] for that of the request body. The host removes the
-//!    header before the request goes out.
-//! 3. The host answers with [`answer`]'s `<key> sha256:<hex> <bytes>`: as a
-//!    trailer of the response body, or as a response header once the whole
-//!    request body was sent. It drops any [`FIELD`] the server sent.
+//! 2. For a download, the component marks the request with the header
+//!    [`FIELD`]` = `[`RESPONSE_BODY`]. The host removes the header before
+//!    the request goes out and ends the response body with the trailer
+//!    [`FIELD`], whose value is [`answer`]'s `<key> sha256:<hex> <bytes>`;
+//!    it drops any [`FIELD`] the server sent.
+//! 3. For a file to upload, the component first sends its bytes in
+//!    `POST http://`[`SERVICE_HOST`]`/`; the host hashes them and answers
+//!    `200` with the answer as the header [`FIELD`]. Nothing goes out on
+//!    the network (`.invalid` never resolves).
 //!
 //! The component accepts an answer only when it carries the key
 //! ([`parse_answer`]), so a registry cannot forge one, even through a host
@@ -34,8 +36,8 @@ pub const FIELD: &str = "wkg-host-digest";
 /// [`FIELD`]'s value asking for the digest of the response body.
 pub const RESPONSE_BODY: &str = "response-body";
 
-/// [`FIELD`]'s value asking for the digest of the request body.
-pub const REQUEST_BODY: &str = "request-body";
+/// The authority of the host's hashing service (item 3 above).
+pub const SERVICE_HOST: &str = "sha256.wkg.invalid";
 
 /// A key from 16 random bytes: 32 lowercase hex digits.
 pub fn key(random: [u8; 16]) -> String {

@@ -20,7 +20,7 @@ use wkg_core::tags::{TagList, next_link};
 use wkg_core::urls::{resolve_location, with_digest_param};
 
 use super::{Client, Error, transport::Request};
-use crate::http::{Body, FileSlice, host_digest_key};
+use crate::http::{Body, FileSlice, Timeouts, host_digest_key};
 use crate::progress::Progress;
 
 /// Largest manifest accepted, in bytes (the distribution spec suggests
@@ -264,16 +264,16 @@ impl Client {
 
     /// Pushes a blob unless the registry has it already; returns its digest.
     ///
-    /// With the digest known beforehand (`digest`, or bytes in memory), a
-    /// `HEAD` tells whether the registry has the blob, and otherwise it
-    /// goes up in one streamed `PUT` (distribution spec "Pushing a blob
-    /// monolithically"). A file whose digest is not known is hashed once,
+    /// With the digest known beforehand (`digest`, bytes in memory, or a
+    /// file the host hashes: [`host_digest`]), a `HEAD` tells whether the
+    /// registry has the blob, and otherwise it goes up in one streamed
+    /// `PUT` (distribution spec "Pushing a blob monolithically"). Without a
+    /// hashing host, a file whose digest is not known is hashed here once,
     /// on its way up: one streamed `PATCH` (spec "Pushing a blob in
-    /// chunks", in a single chunk), hashed by the host when it offers to
-    /// ([`host_digest`]) or else here, then a `PUT` with the digest closes
-    /// the session. If the registry refuses the `PATCH`, the file is hashed
-    /// and goes up in one `PUT`. Nothing is held in memory but the slice
-    /// being written.
+    /// chunks", in a single chunk), then a `PUT` with the digest closes the
+    /// session; such a file is sent even when the registry has it. If the
+    /// registry refuses the `PATCH`, the file is hashed and goes up in one
+    /// `PUT`. Nothing is held in memory but the slice being written.
     ///
     /// # Errors
     /// The registry's refusal (e.g. `DIGEST_INVALID` when the bytes changed
@@ -288,7 +288,11 @@ impl Client {
         let known = match (&source, digest) {
             (_, Some(d)) => Some(d.clone()),
             (BlobSource::Bytes(b), None) => Some(Digest::sha256_of(b)),
-            (BlobSource::File { .. }, None) => None,
+            // Hashed by the host when it offers to, else on the way up.
+            (BlobSource::File { path, .. }, None) => match host_digest_key() {
+                Some(key) => Some(host_file_digest(path, size, key).await?),
+                None => None,
+            },
         };
         if let Some(d) = &known
             && self.blob_exists(repository, d).await?
@@ -349,9 +353,10 @@ impl Client {
         location(&url, &res)
     }
 
-    /// One `PATCH` of the whole file, hashed on the way: the session URL to
-    /// close and the file's digest, or `None` when the registry refused the
-    /// `PATCH` (then the caller falls back to a monolithic upload).
+    /// One `PATCH` of the whole file, hashed here on the way: the session
+    /// URL to close and the file's digest, or `None` when the registry
+    /// refused the `PATCH` (then the caller falls back to a monolithic
+    /// upload).
     async fn upload_streamed(
         &self,
         repository: &str,
@@ -360,16 +365,13 @@ impl Client {
         size: u64,
         progress: &Progress,
     ) -> Result<Option<(String, Digest)>, Error> {
-        let host_key = host_digest_key();
-        let verifier = host_key
-            .is_none()
-            .then(|| Rc::new(RefCell::new(Verifier::new())));
+        let verifier = Rc::new(RefCell::new(Verifier::new()));
         let body = Body::File(FileSlice {
             path: path.to_owned(),
             offset: 0,
             len: size,
             progress: Some(progress.clone()),
-            verifier: verifier.clone(),
+            verifier: Some(verifier.clone()),
         });
         let mut req = Request::new(
             Method::PATCH,
@@ -382,9 +384,6 @@ impl Client {
         if size > 0 {
             req = req.header(CONTENT_RANGE, &format!("0-{}", size - 1));
         }
-        if host_key.is_some() {
-            req = req.header(HOST_DIGEST, host_digest::REQUEST_BODY);
-        }
         let res = self.send(req).await?;
         let status = res.status();
         if status.is_client_error()
@@ -396,28 +395,9 @@ impl Client {
             .check(&Method::PATCH, session, res, &[StatusCode::ACCEPTED], "")
             .await?;
         let next = location(session, &res)?;
-        let (digest, bytes) = match (verifier, host_key) {
-            (Some(v), _) => v.take().finish(),
-            (None, Some(key)) => {
-                let answer = res
-                    .headers()
-                    .get(&HOST_DIGEST)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| host_digest::parse_answer(v, key))
-                    .filter(|&(_, n)| n == size);
-                match answer {
-                    Some(answer) => answer,
-                    // The host gave no digest: hash the file here.
-                    None => hash_file(path)?,
-                }
-            }
-            (None, None) => unreachable!("hashed here without a host key"),
-        };
+        let (digest, bytes) = verifier.take().finish();
         if bytes != size {
-            return Err(Error::Protocol(format!(
-                "`{}` changed while it was uploaded: {bytes} bytes sent, {size} expected",
-                path.display()
-            )));
+            return Err(changed(path, size, bytes));
         }
         Ok(Some((next, digest)))
     }
@@ -471,6 +451,45 @@ impl Client {
             }
         }
     }
+}
+
+/// The digest of the `size` bytes of the file at `path`, hashed by the
+/// host's service ([`host_digest::SERVICE_HOST`]), or here when the host
+/// gives no answer.
+async fn host_file_digest(path: &Path, size: u64, key: &str) -> Result<Digest, Error> {
+    let body = Body::File(FileSlice {
+        path: path.to_owned(),
+        offset: 0,
+        len: size,
+        progress: None,
+        verifier: None,
+    });
+    let url = format!("http://{}/", host_digest::SERVICE_HOST);
+    let request = http::Request::post(url)
+        .body(body)
+        .map_err(|e| Error::Protocol(e.to_string()))?;
+    let response = crate::http::send(request, Timeouts::from_env()).await?;
+    let answer = response
+        .headers()
+        .get(&HOST_DIGEST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| host_digest::parse_answer(v, key));
+    let (digest, bytes) = match answer {
+        Some(answer) => answer,
+        None => hash_file(path)?,
+    };
+    if bytes != size {
+        return Err(changed(path, size, bytes));
+    }
+    Ok(digest)
+}
+
+/// A file that no longer has the size it had when it was inspected.
+fn changed(path: &Path, size: u64, bytes: u64) -> Error {
+    Error::Protocol(format!(
+        "`{}` changed while it was pushed: {bytes} bytes read, {size} expected",
+        path.display()
+    ))
 }
 
 /// The sha256 digest and size of the file at `path`, hashed here.
