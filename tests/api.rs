@@ -121,6 +121,43 @@ fn typed_calls_resolve_list_and_fetch() {
 }
 
 #[test]
+fn a_host_policy_still_lets_the_host_hash_a_file_to_push() {
+    let registry = Registry::anonymous();
+    let host = registry.host();
+    let wkg = Wkg::new();
+    let big = support::padded_component(wkg_host::WKG_WASM, 20 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let reference = format!("{host}/big/fenced:1.0.0");
+    let cwd = wkg.cwd.path().to_owned();
+    let args = [
+        "wkg",
+        "oci",
+        "push",
+        &reference,
+        "big.wasm",
+        "--insecure",
+        &host,
+    ];
+    let outcome = runtime().block_on(async {
+        let lib = wkg_host::Wkg::new(CodeCache::Dir(wkg.path("code"))).unwrap();
+        let invocation = Invocation::new(args)
+            .preopen(&cwd, ".", true)
+            .allow_hosts([host.clone()])
+            .capture(1 << 20);
+        lib.run_captured(invocation).await.unwrap()
+    });
+    let stderr = String::from_utf8_lossy(&outcome.stderr);
+    assert_eq!(outcome.code, 0, "{stderr}");
+    // Hashed by the host first: HEAD, then one PUT, no PATCH.
+    assert_eq!(
+        registry.requests("PATCH", "/v2/big/fenced/blobs/uploads/"),
+        0,
+        "{}",
+        registry.log()
+    );
+}
+
+#[test]
 fn host_policy_matches_host_and_port() {
     let policy = HostPolicy::Only(vec!["ghcr.io".into(), "127.0.0.1:5000".into()]);
     assert!(policy.allows("ghcr.io"));
