@@ -107,20 +107,8 @@ impl Cache {
 
 /// Whether the file's bytes hash to `digest`.
 fn verify_file(path: &Path, digest: &Digest) -> bool {
-    use std::io::Read;
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut verifier = Verifier::new();
-    let mut buf = vec![0u8; 1024 * 1024];
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => verifier.update(&buf[..n]),
-            Err(_) => return false,
-        }
-    }
-    verifier.verify(digest, None).is_ok()
+    crate::io::sha256_file(path)
+        .is_ok_and(|(actual, bytes)| Verifier::check(actual, bytes, digest, None).is_ok())
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it.

@@ -11,7 +11,7 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
@@ -40,15 +40,14 @@ pub enum Body {
     Empty,
     /// A small body held in memory (manifests, config blobs).
     Bytes(Vec<u8>),
-    /// `len` bytes of a file from `offset`, streamed; never held in memory.
+    /// The first `len` bytes of a file, streamed; never held in memory.
     File(FileSlice),
 }
 
-/// A byte range of a file, uploaded as a request body.
+/// The first bytes of a file, uploaded as a request body.
 #[derive(Debug, Clone)]
 pub struct FileSlice {
     pub path: PathBuf,
-    pub offset: u64,
     pub len: u64,
     pub progress: Option<Progress>,
     /// Hashes the bytes as they are sent; reset when the body is sent again.
@@ -309,7 +308,6 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
             let path = slice.path.display().to_string();
             let io = |e| WriteError::File(path.clone(), e);
             let mut file = File::open(&slice.path).map_err(io)?;
-            file.seek(SeekFrom::Start(slice.offset)).map_err(io)?;
             let mut left = slice.len;
             let mut buf = vec![0u8; CHUNK];
             if let Some(v) = &slice.verifier {

@@ -1,11 +1,33 @@
-//! Async writes to wasi output streams.
+//! Async writes to wasi output streams, and hashing a file.
 //!
 //! Files are written with `std::fs` instead: wasmtime's file output stream
 //! has one 64 KiB write in flight at a time, which is slower than plain
 //! `write` calls of a large buffer.
 
+use std::io::Read;
+use std::path::Path;
+
 use wasip2::io::streams::{OutputStream, StreamError};
+use wkg_core::digest::{Digest, Verifier};
 use wstd::runtime::AsyncPollable;
+
+/// The sha256 digest and size of the file at `path`, hashed here.
+///
+/// # Errors
+/// The file cannot be opened or read.
+pub fn sha256_file(path: &Path) -> std::io::Result<(Digest, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut verifier = Verifier::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Ok(verifier.finish()),
+            Ok(n) => verifier.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
 
 /// An output stream and its readiness pollable (dropped first).
 pub struct Output {

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::fs::{self, File};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -303,7 +303,6 @@ impl Client {
             BlobSource::Bytes(b) => Body::Bytes(b.clone()),
             BlobSource::File { path, progress } => Body::File(FileSlice {
                 path: path.clone(),
-                offset: 0,
                 len: size,
                 progress: Some(progress.clone()),
                 verifier: None,
@@ -368,7 +367,6 @@ impl Client {
         let verifier = Rc::new(RefCell::new(Verifier::new()));
         let body = Body::File(FileSlice {
             path: path.to_owned(),
-            offset: 0,
             len: size,
             progress: Some(progress.clone()),
             verifier: Some(verifier.clone()),
@@ -459,7 +457,6 @@ impl Client {
 async fn host_file_digest(path: &Path, size: u64, key: &str) -> Result<Digest, Error> {
     let body = Body::File(FileSlice {
         path: path.to_owned(),
-        offset: 0,
         len: size,
         progress: None,
         verifier: None,
@@ -494,17 +491,7 @@ fn changed(path: &Path, size: u64, bytes: u64) -> Error {
 
 /// The sha256 digest and size of the file at `path`, hashed here.
 fn hash_file(path: &Path) -> Result<(Digest, u64), Error> {
-    let mut file = File::open(path).map_err(|e| Error::io("reading", path, e))?;
-    let mut verifier = Verifier::new();
-    let mut buf = vec![0u8; 1024 * 1024];
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => return Ok(verifier.finish()),
-            Ok(n) => verifier.update(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io("reading", path, e)),
-        }
-    }
+    crate::io::sha256_file(path).map_err(|e| Error::io("reading", path, e))
 }
 
 /// The absolute upload URL from a response's `Location` header.
