@@ -197,32 +197,48 @@ fn push_records_author_and_annotations() {
 }
 
 #[test]
-fn large_component_is_hashed_by_the_host_goes_up_once_and_comes_back_identical() {
+fn large_component_goes_up_once_hashed_on_its_way_and_comes_back_identical() {
     let registry = Registry::anonymous();
     let wkg = Wkg::new();
-    let big = padded_component(wkg_host::WKG_WASM, 70 * 1024 * 1024);
+    let mut big = padded_component(wkg_host::WKG_WASM, 70 * 1024 * 1024);
     std::fs::write(wkg.path("big.wasm"), &big).unwrap();
     let host = registry.host();
     let reference = format!("{host}/big/one:1.0.0");
     let push = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
     assert_eq!(push.code, 0, "{push:?}");
-    // The host hashed it first: HEAD, then one monolithic PUT, no PATCH.
-    assert_eq!(
-        registry.requests("PATCH", "/v2/big/one/blobs/uploads/"),
-        0,
-        "{}",
-        registry.log()
-    );
-    let uploads = registry.requests("POST", "/v2/big/one/blobs/uploads/");
-    assert_eq!(uploads, 2, "layer and config: {}", registry.log());
-    // So a second push finds the blob in the registry and sends nothing.
+    // Hashed by the host on its way up: one PATCH, closed by a PUT.
+    let patches = || registry.requests("PATCH", "/v2/big/one/blobs/uploads/");
+    assert_eq!(patches(), 1, "{}", registry.log());
+    let uploads = || registry.requests("POST", "/v2/big/one/blobs/uploads/");
+    assert_eq!(uploads(), 2, "layer and config: {}", registry.log());
+
+    // The cache remembers its digest, so a second push asks the registry,
+    // hashes the file to be sure, and sends nothing.
     let again = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
     assert_eq!(again.code, 0, "{again:?}");
     assert!(again.stderr.contains("Skipped blob sha256:"), "{again:?}");
-    assert_eq!(
-        registry.requests("POST", "/v2/big/one/blobs/uploads/"),
-        uploads
-    );
+    assert_eq!(uploads(), 2, "{}", registry.log());
+
+    // A file changed in place, with its size and modification time kept,
+    // still has a hint; the registry's blob must not stand in for it.
+    let modified = std::fs::metadata(wkg.path("big.wasm"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let last = big.len() - 1;
+    big[last] ^= 0xff;
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let file = std::fs::File::options()
+        .write(true)
+        .open(wkg.path("big.wasm"))
+        .unwrap();
+    file.set_modified(modified).unwrap();
+    drop(file);
+    let changed = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
+    assert_eq!(changed.code, 0, "{changed:?}");
+    assert!(!changed.stderr.contains("Skipped blob"), "{changed:?}");
+    assert_ne!(digest_line(&changed.stdout), digest_line(&push.stdout));
+
     let pull = wkg.run(&[
         "oci",
         "pull",
@@ -234,6 +250,20 @@ fn large_component_is_hashed_by_the_host_goes_up_once_and_comes_back_identical()
     ]);
     assert_eq!(pull.code, 0, "{pull:?}");
     assert!(std::fs::read(wkg.path("back.wasm")).unwrap() == big);
+
+    // A pulled file is remembered too: pushed under another tag, it is
+    // not sent again.
+    let posts = uploads();
+    let retag = format!("{host}/big/one:retagged");
+    let retagged = wkg.run(&["oci", "push", &retag, "back.wasm", "--insecure", &host]);
+    assert_eq!(retagged.code, 0, "{retagged:?}");
+    assert!(
+        retagged.stderr.contains("Skipped blob sha256:"),
+        "{retagged:?}"
+    );
+    // Only the config went up (its `created` is the pulled file's time).
+    assert_eq!(uploads(), posts + 1, "{}", registry.log());
+    assert_eq!(patches(), 1, "{}", registry.log());
 }
 
 #[test]
@@ -515,17 +545,27 @@ fn bearer_token_is_fetched_once_per_scope() {
     std::fs::write(wkg.path("big.wasm"), &big).unwrap();
     let host = fake.host();
     let reference = format!("{host}/x/y:1.0.0");
+    // Its PATCH answers carry a forged digest, which must not be used.
+    fake.state.lock().unwrap().accept_patch = true;
 
     let push = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
     assert_eq!(push.code, 0, "{push:?}");
     {
         let st = fake.state.lock().unwrap();
         assert_eq!(st.token_requests, ["repository:x/y:pull,push"]);
-        // Hashed by the host first, the blob went up in one PUT.
-        assert!(
-            st.requests
-                .iter()
-                .any(|r| r == "PUT /v2/x/y/blobs/uploads/s0"),
+        // One PATCH hashed by the host, closed by a PUT with the digest.
+        let session: Vec<&String> = st
+            .requests
+            .iter()
+            .filter(|r| r.contains("/blobs/uploads/s0"))
+            .take(2)
+            .collect();
+        assert_eq!(
+            session,
+            [
+                "PATCH /v2/x/y/blobs/uploads/s0",
+                "PUT /v2/x/y/blobs/uploads/s0"
+            ],
             "{:?}",
             st.requests
         );

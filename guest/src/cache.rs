@@ -7,9 +7,10 @@
 //! dropped and fetched again, never served.
 
 use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
 
 use anyhow::Context;
-use wkg_core::cache::{Release, blob_key, release_key};
+use wkg_core::cache::{FileHint, Release, blob_key, file_hint_key, release_key};
 use wkg_core::config::global_cache_dir;
 use wkg_core::digest::{Digest, Verifier};
 use wkg_core::package::{PackageRef, Registry, Version};
@@ -40,6 +41,23 @@ impl Cache {
             }
         };
         Ok(Cache { dir })
+    }
+
+    /// The cache of the `oci` commands, which have no `--cache`:
+    /// `WKG_CACHE_DIR`, else the default; `None` when none can be named.
+    pub fn from_env() -> Option<Cache> {
+        let common = Common {
+            config: None,
+            cache: std::env::var_os("WKG_CACHE_DIR").map(PathBuf::from),
+        };
+        Cache::open(&common).ok()
+    }
+
+    /// The cache's digest hints of local files.
+    pub fn file_hints(&self) -> FileHints {
+        FileHints {
+            dir: self.dir.clone(),
+        }
     }
 
     /// Where the content with `digest` lives (its directory is created).
@@ -103,6 +121,56 @@ impl Cache {
         };
         let _ = write_atomic(&path, &record.to_json());
     }
+}
+
+/// Digests of large local files as last pushed or pulled ([`FileHint`]),
+/// so that pushing the same file again asks the registry first instead of
+/// uploading it. Best effort: a cache that cannot be read or written only
+/// means no hint.
+#[derive(Debug, Clone)]
+pub struct FileHints {
+    dir: PathBuf,
+}
+
+impl FileHints {
+    /// The digest `file` had when it was last pushed or pulled, if it
+    /// still has the size and modification time it had then. A hint only:
+    /// hash the file before relying on it.
+    pub fn get(&self, file: &Path) -> Option<Digest> {
+        let (key, size, modified_ns) = identity(file)?;
+        let bytes = std::fs::read(self.dir.join(key)).ok()?;
+        FileHint::from_json(&bytes)
+            .filter(|h| h.size == size && h.modified_ns == modified_ns)
+            .map(|h| h.digest)
+    }
+
+    /// Remembers that `file`, as it is now, has `digest`.
+    pub fn remember(&self, file: &Path, digest: &Digest) {
+        if let Some((key, size, modified_ns)) = identity(file) {
+            let hint = FileHint {
+                size,
+                modified_ns,
+                digest: digest.clone(),
+            };
+            let _ = write_atomic(&self.dir.join(key), &hint.to_json());
+        }
+    }
+}
+
+/// The hint key, size and modification time (ns) of `file`.
+fn identity(file: &Path) -> Option<(String, u64, u64)> {
+    let meta = std::fs::metadata(file).ok().filter(|m| m.is_file())?;
+    let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    // The host sets `PWD` to the real working directory.
+    let path = match std::env::var_os("PWD") {
+        Some(pwd) if file.is_relative() => Path::new(&pwd).join(file),
+        _ => std::path::absolute(file).ok()?,
+    };
+    Some((
+        file_hint_key(&path.to_string_lossy()),
+        meta.len(),
+        u64::try_from(modified.as_nanos()).ok()?,
+    ))
 }
 
 /// Whether the file's bytes hash to `digest`.

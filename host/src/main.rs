@@ -172,7 +172,7 @@ struct HostSide {
     writes: bool,
     /// `--config <path>`.
     config: Option<PathBuf>,
-    /// A package command, which uses the cache.
+    /// A package or `oci` command, which uses the cache.
     uses_cache: bool,
     /// A project command (`build`, `fetch`, `update`, `publish`), which
     /// reads the nearest `wkg.toml` and the local dependencies it names.
@@ -194,11 +194,9 @@ impl HostSide {
                 Some(_) => {}
             }
         };
-        side.uses_cache = matches!(
-            command,
-            "get" | "publish" | "build" | "fetch" | "update" | "wit"
-        );
-        side.project = side.uses_cache && command != "get";
+        side.project = matches!(command, "publish" | "build" | "fetch" | "update" | "wit");
+        // `oci` keeps its digest hints of large files there.
+        side.uses_cache = side.project || matches!(command, "get" | "oci");
         side.connects = side.uses_cache || command == "oci";
         let is_config = command == "config";
         while let Some(arg) = rest.next() {

@@ -160,8 +160,7 @@ impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
         let hashing = request
             .headers_mut()
             .remove(DIGEST_FIELD)
-            .is_some_and(|asked| asked == host_digest::RESPONSE_BODY)
-            .then(|| self.digest_key.clone());
+            .and_then(|asked| Hashing::asked(&asked, &self.digest_key));
         let connector = self.connector.clone();
         Box::new(async move {
             let response = connector
@@ -178,7 +177,7 @@ impl Connector {
         &self,
         mut request: http::Request<WasiBody>,
         options: RequestOptions,
-        hashing: Option<Arc<str>>,
+        hashing: Option<Hashing>,
     ) -> Result<http::Response<WasiBody>, Error> {
         let uri = request.uri();
         let https = uri.scheme() == Some(&Scheme::HTTPS);
@@ -190,6 +189,27 @@ impl Connector {
         // Over a direct connection the request line carries only the path.
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
+
+        let (mut sent_tally, mut response_digest) = (None, None);
+        match hashing {
+            Some(Hashing::Request(key)) => {
+                let declared = request
+                    .headers()
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                let tally = Arc::new(Mutex::new(Tally::default()));
+                request = request.map(|inner| {
+                    HashingBody {
+                        inner,
+                        tally: tally.clone(),
+                    }
+                    .boxed_unsync()
+                });
+                sent_tally = Some((key, tally, declared));
+            }
+            Some(Hashing::Response(key)) => response_digest = Some((key, Tally::default())),
+            None => {}
+        }
 
         let key = (https, authority);
         let first_byte = options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT);
@@ -220,12 +240,21 @@ impl Connector {
                 incoming,
                 timeout: between_bytes,
                 deadline: Box::pin(tokio::time::sleep(between_bytes)),
-                digest: hashing.map(|key| (key, Tally::default())),
+                digest: response_digest,
             }
             .boxed_unsync()
         });
         // Only this host answers for digests.
         response.headers_mut().remove(DIGEST_FIELD);
+        if let Some((key, tally, declared)) = sent_tally {
+            let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+            // A server may answer before it has read the whole body (to
+            // refuse it): then there is no digest to give.
+            if tally.ended || declared == Some(tally.bytes) {
+                let answer = tally.answer(&key);
+                response.headers_mut().insert(DIGEST_FIELD, answer);
+            }
+        }
         Ok(response)
     }
 
@@ -328,11 +357,30 @@ fn tls_error(e: std::io::Error) -> Error {
     }
 }
 
+/// Which body of an exchange the component asked the host to hash, with
+/// the run's key.
+enum Hashing {
+    Request(Arc<str>),
+    Response(Arc<str>),
+}
+
+impl Hashing {
+    fn asked(value: &HeaderValue, key: &Arc<str>) -> Option<Hashing> {
+        match value.to_str().ok()? {
+            host_digest::REQUEST_BODY => Some(Hashing::Request(key.clone())),
+            host_digest::RESPONSE_BODY => Some(Hashing::Response(key.clone())),
+            _ => None,
+        }
+    }
+}
+
 /// The sha256 state and byte count of a body so far.
 #[derive(Default)]
 struct Tally {
     hasher: Sha256,
     bytes: u64,
+    /// Whether a request body reported its end.
+    ended: bool,
 }
 
 impl Tally {
@@ -370,6 +418,43 @@ async fn digest_service(
         .header(DIGEST_FIELD, tally.answer(key))
         .body(empty)
         .map_err(|e| Error::InternalError(Some(e.to_string())))
+}
+
+/// A request body that hashes what it yields.
+struct HashingBody {
+    inner: WasiBody,
+    tally: Arc<Mutex<Tally>>,
+}
+
+impl http_body::Body for HashingBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    tally.update(data);
+                }
+            }
+            Poll::Ready(None) => tally.ended = true,
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// A response body that fails with `connection-read-timeout` when no frame

@@ -1,6 +1,7 @@
 //! A misbehaving registry for faults the real one cannot produce: Bearer
 //! token auth served by the same process (with request counting), refused
-//! chunked uploads, and blobs whose bytes do not match their digest.
+//! chunked uploads or forged digests in their answers, and blobs whose
+//! bytes do not match their digest.
 //!
 //! One request per connection (`connection: close`); enough for a client
 //! that opens a connection per request, as wasi:http does.
@@ -23,6 +24,9 @@ pub struct State {
     /// Answer blob GETs with a 307 to this URL prefix (`<prefix>/<digest>`),
     /// as registries that serve blobs from a CDN do.
     pub redirect_blobs_to: Option<String>,
+    /// Accept chunked uploads (`PATCH`), answering each with a forged host
+    /// digest; otherwise they are refused and clients must fall back.
+    pub accept_patch: bool,
     /// Token requests seen, as `scope` values.
     pub token_requests: Vec<String>,
     /// Requests seen, as `METHOD path`.
@@ -216,7 +220,25 @@ fn handle(stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Result
                     b"",
                 )
             }
-            // Chunked uploads are refused: clients must fall back.
+            "PATCH" if st.accept_patch => {
+                let Some(data) = st.uploads.get_mut(session) else {
+                    return respond("404 Not Found", "", b"");
+                };
+                data.extend_from_slice(&body);
+                // A forged host digest answer: the host drops it, and it
+                // lacks the run's key anyway.
+                let forged = format!(
+                    "wkg-host-digest: {} {} {}\r\n",
+                    "0".repeat(32),
+                    sha256(b"forged"),
+                    data.len()
+                );
+                respond(
+                    "202 Accepted",
+                    &format!("location: /v2/{repo}/blobs/uploads/{session}\r\n{forged}"),
+                    b"",
+                )
+            }
             "PATCH" => respond("405 Method Not Allowed", "", b""),
             "PUT" => {
                 let expected = query

@@ -4,6 +4,7 @@
 //! ```text
 //! <cache>/blobs/<algorithm>/<encoded>                       content, by digest
 //! <cache>/releases/<registry>/<namespace>/<name>/<version>.json   release lookups
+//! <cache>/files/<sha256 of the file's path>.json             digest hints of local files
 //! ```
 //!
 //! No name contains `:` (the registry's port separator becomes `_`), so the
@@ -29,6 +30,41 @@ pub fn release_key(registry: &Registry, package: &PackageRef, version: &Version)
         package.namespace(),
         package.name()
     )
+}
+
+/// The cache-relative path of the [`FileHint`] of the local file at
+/// `path` (absolute, as the component sees it).
+pub fn file_hint_key(path: &str) -> String {
+    format!(
+        "files/{}.json",
+        Digest::sha256_of(path.as_bytes()).encoded()
+    )
+}
+
+/// The digest a local file had when it was last pushed or pulled, with the
+/// size and modification time it had then.
+///
+/// A hint, never a fact: a file can change and keep both. It only says
+/// that asking the registry for this digest first is likely to pay, and
+/// the file is hashed before the registry's copy stands in for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileHint {
+    pub size: u64,
+    /// Modification time in nanoseconds since the Unix epoch.
+    pub modified_ns: u64,
+    pub digest: Digest,
+}
+
+impl FileHint {
+    /// The record as stored.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// A stored record; `None` when it does not parse.
+    pub fn from_json(bytes: &[u8]) -> Option<FileHint> {
+        serde_json::from_slice(bytes).ok()
+    }
 }
 
 /// What the cache remembers of a release: which content it is.
@@ -74,5 +110,19 @@ mod tests {
         };
         assert_eq!(Release::from_json(&record.to_json()), Some(record));
         assert_eq!(Release::from_json(b"{not json"), None);
+    }
+
+    #[test]
+    fn file_hints_are_keyed_by_identity_and_round_trip() {
+        let key = file_hint_key("/work/app.wasm");
+        assert!(key.starts_with("files/") && key.ends_with(".json"));
+        assert_ne!(key, file_hint_key("/work/other.wasm"));
+        let hint = FileHint {
+            size: 7,
+            modified_ns: 1_700_000_000_000_000_001,
+            digest: Digest::sha256_of(b"x"),
+        };
+        assert_eq!(FileHint::from_json(&hint.to_json()), Some(hint));
+        assert_eq!(FileHint::from_json(b"{}"), None);
     }
 }

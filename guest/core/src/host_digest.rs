@@ -14,10 +14,15 @@
 //!    the request goes out and ends the response body with the trailer
 //!    [`FIELD`], whose value is [`answer`]'s `<key> sha256:<hex> <bytes>`;
 //!    it drops any [`FIELD`] the server sent.
-//! 3. For a file to upload, the component first sends its bytes in
-//!    `POST http://`[`SERVICE_HOST`]`/`; the host hashes them and answers
-//!    `200` with the answer as the header [`FIELD`]. Nothing goes out on
-//!    the network (`.invalid` never resolves).
+//! 3. For an upload, the component marks the request with [`FIELD`]` =
+//!    `[`REQUEST_BODY`]. The host removes the header, hashes the body as
+//!    it sends it, and adds the answer to the response as the header
+//!    [`FIELD`], if the whole body went out before the response came.
+//! 4. To hash a file without sending it anywhere (to check a remembered
+//!    digest before the registry's copy stands in for the file), the
+//!    component sends its bytes in `POST http://`[`SERVICE_HOST`]`/`; the
+//!    host answers `200` with the answer as the header [`FIELD`]. Nothing
+//!    goes out on the network (`.invalid` never resolves).
 //!
 //! The component accepts an answer only when it carries the key
 //! ([`parse_answer`]), so a registry cannot forge one, even through a host
@@ -36,7 +41,10 @@ pub const FIELD: &str = "wkg-host-digest";
 /// [`FIELD`]'s value asking for the digest of the response body.
 pub const RESPONSE_BODY: &str = "response-body";
 
-/// The authority of the host's hashing service (item 3 above).
+/// [`FIELD`]'s value asking for the digest of the request body.
+pub const REQUEST_BODY: &str = "request-body";
+
+/// The authority of the host's hashing service (item 4 above).
 pub const SERVICE_HOST: &str = "sha256.wkg.invalid";
 
 /// A key from 16 random bytes: 32 lowercase hex digits.

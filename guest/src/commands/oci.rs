@@ -11,7 +11,8 @@ use wkg_core::manifest::{INDEX_MEDIA_TYPE, ImageManifest, format_rfc3339_utc};
 use wkg_core::reference::Reference;
 
 use crate::artifact::{Artifact, Description};
-use crate::component;
+use crate::cache::Cache;
+use crate::component::{self, HASH_FIRST};
 use crate::http::Timeouts;
 use crate::oci::remote::BlobSource;
 use crate::oci::transport::scheme_for;
@@ -127,6 +128,12 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
         client
             .pull_blob(&repository, &layer, &output, &progress)
             .await?;
+        // Pushing this file again will ask the registry first.
+        if layer.size > HASH_FIRST
+            && let Some(cache) = Cache::from_env()
+        {
+            cache.file_hints().remember(&output, &layer.digest);
+        }
         anyhow::Ok(())
     };
     pulled
@@ -139,8 +146,10 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
 /// `wkg oci push`: `file` as the one `application/wasm` layer of a wasm
 /// OCI artifact, with its imports and exports in the config.
 ///
-/// The file is read twice, once to hash and inspect it and once to stream
-/// it up; blobs the registry already has are not sent again. The config's
+/// The file is read twice, once to inspect it (and hash it, up to 16 MiB)
+/// and once to stream it up (hashed on the way when larger); blobs the
+/// registry already has are not sent again (see
+/// [`Client::push_blob`](crate::oci::Client::push_blob)). The config's
 /// `created` is `SOURCE_DATE_EPOCH` or the file's modification time, so
 /// pushing the same file twice yields the same manifest.
 pub async fn push(args: PushArgs) -> anyhow::Result<()> {
@@ -160,6 +169,7 @@ pub async fn push(args: PushArgs) -> anyhow::Result<()> {
     let content = BlobSource::File {
         path: args.file.clone(),
         progress: Progress::new("Uploading", inspection.size),
+        hints: Cache::from_env().map(|c| c.file_hints()),
     };
     let artifact = Artifact::new(content, &inspection, description);
     let client = client(&reference, args.connection).await?;

@@ -60,7 +60,7 @@ pub async fn publish_one(args: PublishArgs) -> anyhow::Result<(PackageRef, Versi
     let candidate = if path.is_dir() {
         build(path, &registries, &args.common, args.dry_run).await?
     } else {
-        read(path)?
+        read(path, &args.common)?
     };
     let (package, version) = identity(&candidate.inspection, args.package.as_ref(), path)?;
     let identity = (package.clone(), version.clone());
@@ -254,13 +254,14 @@ async fn run_many(args: PublishArgs) -> anyhow::Result<()> {
 }
 
 /// A component or WIT package file, streamed (never held whole).
-fn read(path: &Path) -> anyhow::Result<Candidate> {
+fn read(path: &Path, common: &Common) -> anyhow::Result<Candidate> {
     let inspection = component::inspect(path)?;
     let progress = Progress::new("Uploading", inspection.size);
     Ok(Candidate {
         content: BlobSource::File {
             path: path.to_owned(),
             progress,
+            hints: Cache::open(common).ok().map(|c| c.file_hints()),
         },
         inspection,
     })

@@ -20,6 +20,7 @@ use wkg_core::tags::{TagList, next_link};
 use wkg_core::urls::{resolve_location, with_digest_param};
 
 use super::{Client, Error, transport::Request};
+use crate::cache::FileHints;
 use crate::http::{Body, FileSlice, Timeouts, host_digest_key};
 use crate::progress::Progress;
 
@@ -42,7 +43,12 @@ pub struct PulledManifest {
 #[derive(Debug)]
 pub enum BlobSource {
     Bytes(Vec<u8>),
-    File { path: PathBuf, progress: Progress },
+    File {
+        path: PathBuf,
+        progress: Progress,
+        /// Where the file's digest is remembered between pushes.
+        hints: Option<FileHints>,
+    },
 }
 
 /// What a blob push did.
@@ -264,16 +270,20 @@ impl Client {
 
     /// Pushes a blob unless the registry has it already; returns its digest.
     ///
-    /// With the digest known beforehand (`digest`, bytes in memory, or a
-    /// file the host hashes: [`host_digest`]), a `HEAD` tells whether the
-    /// registry has the blob, and otherwise it goes up in one streamed
-    /// `PUT` (distribution spec "Pushing a blob monolithically"). Without a
-    /// hashing host, a file whose digest is not known is hashed here once,
-    /// on its way up: one streamed `PATCH` (spec "Pushing a blob in
-    /// chunks", in a single chunk), then a `PUT` with the digest closes the
-    /// session; such a file is sent even when the registry has it. If the
+    /// With the digest known beforehand (`digest`, or bytes in memory), a
+    /// `HEAD` tells whether the registry has the blob, and otherwise it
+    /// goes up in one streamed `PUT` (distribution spec "Pushing a blob
+    /// monolithically").
+    ///
+    /// A file whose digest is not known is hashed once, on its way up: one
+    /// streamed `PATCH` (spec "Pushing a blob in chunks", in a single
+    /// chunk), hashed by the host when it offers to ([`host_digest`]) or
+    /// else here, then a `PUT` with the digest closes the session. If the
     /// registry refuses the `PATCH`, the file is hashed and goes up in one
-    /// `PUT`. Nothing is held in memory but the slice being written.
+    /// `PUT`. When the file's [`FileHints`] remember a digest and the
+    /// registry has that blob, the file is hashed first instead, and
+    /// nothing is sent when it still matches. Nothing is held in memory
+    /// but the slice being written.
     ///
     /// # Errors
     /// The registry's refusal (e.g. `DIGEST_INVALID` when the bytes changed
@@ -285,15 +295,31 @@ impl Client {
         digest: Option<&Digest>,
         size: u64,
     ) -> Result<(Digest, Pushed), Error> {
-        let known = match (&source, digest) {
+        let mut known = match (&source, digest) {
             (_, Some(d)) => Some(d.clone()),
             (BlobSource::Bytes(b), None) => Some(Digest::sha256_of(b)),
-            // Hashed by the host when it offers to, else on the way up.
-            (BlobSource::File { path, .. }, None) => match host_digest_key() {
-                Some(key) => Some(host_file_digest(path, size, key).await?),
-                None => None,
-            },
+            (BlobSource::File { .. }, None) => None,
         };
+        let hints = match &source {
+            BlobSource::File {
+                path,
+                hints: Some(hints),
+                ..
+            } if digest.is_none() => Some((path, hints)),
+            _ => None,
+        };
+        // A hinted blob the registry has: hash the file to be sure.
+        if let Some((path, hints)) = hints
+            && let Some(hint) = hints.get(path)
+            && self.blob_exists(repository, &hint).await?
+        {
+            let actual = file_digest(path, size).await?;
+            if actual == hint {
+                hints.remember(path, &actual);
+                return Ok((actual, Pushed::Existed));
+            }
+            known = Some(actual);
+        }
         if let Some(d) = &known
             && self.blob_exists(repository, d).await?
         {
@@ -301,7 +327,7 @@ impl Client {
         }
         let whole = || match &source {
             BlobSource::Bytes(b) => Body::Bytes(b.clone()),
-            BlobSource::File { path, progress } => Body::File(FileSlice {
+            BlobSource::File { path, progress, .. } => Body::File(FileSlice {
                 path: path.clone(),
                 len: size,
                 progress: Some(progress.clone()),
@@ -314,7 +340,7 @@ impl Client {
                 .finish_upload(repository, &session, &d, whole())
                 .await
                 .map(|()| d),
-            (None, BlobSource::File { path, progress }) => {
+            (None, BlobSource::File { path, progress, .. }) => {
                 match self
                     .upload_streamed(repository, &session, path, size, progress)
                     .await?
@@ -325,7 +351,7 @@ impl Client {
                         .map(|()| d),
                     // Refused: hash the file, then one `PUT` in a fresh session.
                     None => {
-                        let (d, _) = hash_file(path)?;
+                        let d = file_digest(path, size).await?;
                         let fresh = self.start_upload(repository).await?;
                         self.finish_upload(repository, &fresh, &d, whole())
                             .await
@@ -338,7 +364,11 @@ impl Client {
         if let BlobSource::File { progress, .. } = &source {
             progress.finish();
         }
-        pushed.map(|d| (d, Pushed::Uploaded))
+        let pushed = pushed?;
+        if let Some((path, hints)) = hints {
+            hints.remember(path, &pushed);
+        }
+        Ok((pushed, Pushed::Uploaded))
     }
 
     /// `POST /v2/<repository>/blobs/uploads/`: the upload session URL.
@@ -364,12 +394,15 @@ impl Client {
         size: u64,
         progress: &Progress,
     ) -> Result<Option<(String, Digest)>, Error> {
-        let verifier = Rc::new(RefCell::new(Verifier::new()));
+        let host_key = host_digest_key();
+        let verifier = host_key
+            .is_none()
+            .then(|| Rc::new(RefCell::new(Verifier::new())));
         let body = Body::File(FileSlice {
             path: path.to_owned(),
             len: size,
             progress: Some(progress.clone()),
-            verifier: Some(verifier.clone()),
+            verifier: verifier.clone(),
         });
         let mut req = Request::new(
             Method::PATCH,
@@ -382,6 +415,9 @@ impl Client {
         if size > 0 {
             req = req.header(CONTENT_RANGE, &format!("0-{}", size - 1));
         }
+        if host_key.is_some() {
+            req = req.header(HOST_DIGEST, host_digest::REQUEST_BODY);
+        }
         let res = self.send(req).await?;
         let status = res.status();
         if status.is_client_error()
@@ -393,7 +429,22 @@ impl Client {
             .check(&Method::PATCH, session, res, &[StatusCode::ACCEPTED], "")
             .await?;
         let next = location(session, &res)?;
-        let (digest, bytes) = verifier.take().finish();
+        let (digest, bytes) = match (verifier, host_key) {
+            (Some(verifier), _) => verifier.take().finish(),
+            (None, Some(key)) => {
+                let answer = res
+                    .headers()
+                    .get(&HOST_DIGEST)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| host_digest::parse_answer(v, key));
+                match answer {
+                    Some(answer) => answer,
+                    // The host gave no digest: hash the file here.
+                    None => hash_file(path)?,
+                }
+            }
+            (None, None) => unreachable!("hashed here without a host key"),
+        };
         if bytes != size {
             return Err(changed(path, size, bytes));
         }
@@ -451,10 +502,31 @@ impl Client {
     }
 }
 
-/// The digest of the `size` bytes of the file at `path`, hashed by the
-/// host's service ([`host_digest::SERVICE_HOST`]), or here when the host
-/// gives no answer.
-async fn host_file_digest(path: &Path, size: u64, key: &str) -> Result<Digest, Error> {
+/// The digest of the `size` bytes of the file at `path`: hashed by the
+/// host's service ([`host_digest::SERVICE_HOST`]) when it offers one, else
+/// here.
+async fn file_digest(path: &Path, size: u64) -> Result<Digest, Error> {
+    let answer = match host_digest_key() {
+        Some(key) => host_file_digest(path, size, key).await?,
+        None => None,
+    };
+    let (digest, bytes) = match answer {
+        Some(answer) => answer,
+        None => hash_file(path)?,
+    };
+    if bytes != size {
+        return Err(changed(path, size, bytes));
+    }
+    Ok(digest)
+}
+
+/// The host service's digest and byte count of the file at `path`, if it
+/// answered with the run's `key`.
+async fn host_file_digest(
+    path: &Path,
+    size: u64,
+    key: &str,
+) -> Result<Option<(Digest, u64)>, Error> {
     let body = Body::File(FileSlice {
         path: path.to_owned(),
         len: size,
@@ -466,19 +538,11 @@ async fn host_file_digest(path: &Path, size: u64, key: &str) -> Result<Digest, E
         .body(body)
         .map_err(|e| Error::Protocol(e.to_string()))?;
     let response = crate::http::send(request, Timeouts::from_env()).await?;
-    let answer = response
+    Ok(response
         .headers()
         .get(&HOST_DIGEST)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| host_digest::parse_answer(v, key));
-    let (digest, bytes) = match answer {
-        Some(answer) => answer,
-        None => hash_file(path)?,
-    };
-    if bytes != size {
-        return Err(changed(path, size, bytes));
-    }
-    Ok(digest)
+        .and_then(|v| host_digest::parse_answer(v, key)))
 }
 
 /// A file that no longer has the size it had when it was inspected.
