@@ -151,57 +151,24 @@ impl Client {
         dest: &Path,
         progress: &Progress,
     ) -> Result<(), Error> {
-        let url = self.urls().blob(repository, &blob.digest);
-        let host_key = host_digest_key();
-        let mut req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
-        if host_key.is_some() {
-            req = req.header(HOST_DIGEST, host_digest::RESPONSE_BODY);
-        }
-        let res = self.send(req).await?;
         let what = format!("blob `{}` of `{repository}`", blob.digest);
-        let mut res = self
-            .check(&Method::GET, &url, res, &[StatusCode::OK], &what)
-            .await?;
-
         let temp = TempFile::beside(dest)?;
         let mut out = BufWriter::with_capacity(1024 * 1024, temp.file()?);
-        // Hashed here unless the host hashes as the bytes pass through it.
-        let mut verifier = host_key.is_none().then(Verifier::new);
-        let mut bytes = 0u64;
-        while let Some(chunk) = res.body_mut().chunk().await? {
-            bytes += chunk.len() as u64;
-            if bytes > blob.size {
-                return Err(Error::Protocol(format!(
-                    "{what}: the registry sent more than the {} bytes the manifest declares",
-                    blob.size
-                )));
-            }
-            if let Some(v) = &mut verifier {
-                v.update(&chunk);
-            }
-            out.write_all(&chunk)
-                .map_err(|e| Error::io("writing", temp.path(), e))?;
-            progress.advance(chunk.len() as u64);
-        }
+        let hashed = self
+            .get_blob(repository, blob, &what, &mut |chunk| {
+                progress.advance(chunk.len() as u64);
+                out.write_all(chunk)
+                    .map_err(|e| Error::io("writing", temp.path(), e))
+            })
+            .await?;
         progress.finish();
         out.into_inner()
             .map_err(|e| Error::io("writing", temp.path(), e.into_error()))?;
-        let (actual, hashed) = match (verifier, host_key) {
-            (Some(v), _) => v.finish(),
-            (None, Some(key)) => match res.body_mut().trailer(HOST_DIGEST.as_str()).await {
-                Some(answer) => host_digest::parse_answer(&answer, key)
-                    .filter(|&(_, n)| n == bytes)
-                    .ok_or_else(|| {
-                        Error::Protocol(format!(
-                            "{what}: the host's digest does not cover the body"
-                        ))
-                    })?,
-                // The host gave no digest: hash what was written.
-                None => hash_file(temp.path())?,
-            },
-            (None, None) => unreachable!("hashed here without a host key"),
+        let (actual, bytes) = match hashed {
+            Some(hashed) => hashed,
+            None => hash_file(temp.path())?,
         };
-        Verifier::check(actual, hashed, &blob.digest, Some(blob.size))
+        Verifier::check(actual, bytes, &blob.digest, Some(blob.size))
             .map_err(|source| Error::Verify { what, source })?;
         temp.persist(dest)
     }
@@ -225,28 +192,71 @@ impl Client {
                 blob.size
             )));
         }
+        let mut bytes = Vec::with_capacity(usize::try_from(blob.size).unwrap_or(0));
+        let hashed = self
+            .get_blob(repository, blob, &what, &mut |chunk| {
+                bytes.extend_from_slice(chunk);
+                Ok(())
+            })
+            .await?;
+        let (actual, n) = hashed.unwrap_or_else(|| (Digest::sha256_of(&bytes), bytes.len() as u64));
+        Verifier::check(actual, n, &blob.digest, Some(blob.size))
+            .map_err(|source| Error::Verify { what, source })?;
+        Ok(bytes)
+    }
+
+    /// `GET` of `blob`, each chunk handed to `sink`, refused past the size
+    /// the descriptor declares. Returns the body's digest and byte count,
+    /// hashed by the host as the bytes passed it ([`host_digest`]) or else
+    /// here; `None` when the host was asked and gave no answer (the caller
+    /// hashes what it kept). The caller verifies.
+    async fn get_blob(
+        &self,
+        repository: &str,
+        blob: &Descriptor,
+        what: &str,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<Option<(Digest, u64)>, Error> {
         let url = self.urls().blob(repository, &blob.digest);
-        let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
+        let host_key = host_digest_key();
+        let mut req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
+        if host_key.is_some() {
+            req = req.header(HOST_DIGEST, host_digest::RESPONSE_BODY);
+        }
         let res = self.send(req).await?;
         let mut res = self
-            .check(&Method::GET, &url, res, &[StatusCode::OK], &what)
+            .check(&Method::GET, &url, res, &[StatusCode::OK], what)
             .await?;
-        let mut bytes = Vec::with_capacity(usize::try_from(blob.size).unwrap_or(0));
+        let mut verifier = host_key.is_none().then(Verifier::new);
+        let mut bytes = 0u64;
         while let Some(chunk) = res.body_mut().chunk().await? {
-            if (bytes.len() + chunk.len()) as u64 > blob.size {
+            bytes += chunk.len() as u64;
+            if bytes > blob.size {
                 return Err(Error::Protocol(format!(
                     "{what}: the registry sent more than the {} bytes the manifest declares",
                     blob.size
                 )));
             }
-            bytes.extend_from_slice(&chunk);
+            if let Some(v) = &mut verifier {
+                v.update(&chunk);
+            }
+            sink(&chunk)?;
         }
-        let mut verifier = Verifier::new();
-        verifier.update(&bytes);
-        verifier
-            .verify(&blob.digest, Some(blob.size))
-            .map_err(|source| Error::Verify { what, source })?;
-        Ok(bytes)
+        match (verifier, host_key) {
+            (Some(v), _) => Ok(Some(v.finish())),
+            (None, Some(key)) => match res.body_mut().trailer(HOST_DIGEST.as_str()).await {
+                Some(answer) => host_digest::parse_answer(&answer, key)
+                    .filter(|&(_, n)| n == bytes)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        Error::Protocol(format!(
+                            "{what}: the host's digest does not cover the body"
+                        ))
+                    }),
+                None => Ok(None),
+            },
+            (None, None) => unreachable!("hashed here without a host key"),
+        }
     }
 
     /// `HEAD /v2/<repository>/blobs/<digest>`: whether the registry has it.
@@ -315,7 +325,6 @@ impl Client {
         {
             let actual = file_digest(path, size).await?;
             if actual == hint {
-                hints.remember(path, &actual);
                 return Ok((actual, Pushed::Existed));
             }
             known = Some(actual);
@@ -323,6 +332,9 @@ impl Client {
         if let Some(d) = &known
             && self.blob_exists(repository, d).await?
         {
+            if let Some((path, hints)) = hints {
+                hints.remember(path, d);
+            }
             return Ok((d.clone(), Pushed::Existed));
         }
         let whole = || match &source {
