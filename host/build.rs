@@ -55,7 +55,8 @@ fn build_guest(root: &Path, out: &Path) -> PathBuf {
     cmd.current_dir(root)
         .args([
             "build",
-            "--release",
+            "--profile",
+            "component",
             "--locked",
             "--package",
             "wkg-guest",
@@ -85,7 +86,7 @@ fn build_guest(root: &Path, out: &Path) -> PathBuf {
         status.success(),
         "building the guest failed; is the target installed? `rustup target add wasm32-wasip2`"
     );
-    target_dir.join("wasm32-wasip2/release/wkg.wasm")
+    target_dir.join("wasm32-wasip2/component/wkg.wasm")
 }
 
 /// `<target>/guest`, where `<target>` is the directory holding the outer
