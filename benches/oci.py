@@ -7,6 +7,9 @@ Clients, in one run against one local CNCF Distribution registry:
   wkg       the native wkg 0.16.1 (`cargo install --locked wkg`)
   skopeo    `skopeo copy` between an OCI `dir:` layout and the registry
 
+and, with curl, the registry's upload floor: the same bytes sent as one
+blob whose digest is known, with nothing else around it.
+
 Each measurement is the median of --runs runs; peak RSS is the largest
 resident set of the client process (wait4's ru_maxrss). Every push is of a
 component no registry has seen (fresh random padding), so every push
@@ -141,6 +144,7 @@ def main():
         order = list(clients.items()) + [("skopeo", None)]
         pushes = {name: [] for name, _ in order}
         pulls = {name: [] for name, _ in order}
+        floors = []
         # Interleaved rounds, so drifting machine load hits every client alike.
         for _ in range(args.runs):
             for name, cmd in order:
@@ -156,6 +160,9 @@ def main():
                                             f"docker://{ref}", f"dir:{out}"], work, env))
                     shutil.rmtree(layout)
                     shutil.rmtree(out)
+                    if shutil.which("curl"):
+                        fresh_component()
+                        floors.append(upload_floor(host, big, seq))
                     continue
                 pushes[name].append(run(cmd + ["oci", "push", ref, "big.wasm"] + ins, work, env))
                 pulls[name].append(run(cmd + ["oci", "pull", ref, "-o", "out.wasm"] + ins, work, env))
@@ -184,6 +191,12 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for name, (push_t, push_rss), (pull_t, pull_rss) in rows:
         print(f"| {name} | {push_t:.2f} | {mb / push_t:.0f} | {push_rss:.0f} | {pull_t:.2f} | {mb / pull_t:.0f} | {pull_rss:.0f} |")
+    if floors:
+        floor = statistics.median(floors)
+        print(f"\nregistry upload floor (curl: POST, one streamed PATCH, PUT; the client "
+              f"hashes nothing): {floor:.2f} s, {mb / floor:.0f} MB/s; ours pushes in "
+              f"{base['ours'][0][0] / floor:.2f}x that time, skopeo in "
+              f"{base['skopeo'][0][0] / floor:.2f}x")
     if "wkg" in base:
         wkg_push, wkg_pull = base["wkg"][0][0], base["wkg"][1][0]
         sk_push = base["skopeo"][0][0]
@@ -202,6 +215,32 @@ def main():
         for name in ("ours", "wasmtime"):
             if name in vmap:
                 print(f"\n{name} `--version`: {vmap[name] / vmap['wkg']:.2f}x wkg's time")
+
+
+def upload_floor(host, component, seq):
+    """Seconds for curl to upload `component` as a blob whose digest is
+    known beforehand: what the registry itself needs for these bytes."""
+    h = hashlib.sha256()
+    with open(component, "rb") as f:
+        for block in iter(lambda: f.read(4 * MIB), b""):
+            h.update(block)
+    digest = f"sha256:{h.hexdigest()}"
+
+    def location(args):
+        out = subprocess.run(["curl", "-sf", "-D", "-", "-o", "/dev/null"] + args,
+                             capture_output=True, text=True, check=True).stdout
+        value = next(line.split(":", 1)[1].strip() for line in out.splitlines()
+                     if line.lower().startswith("location:"))
+        return value if value.startswith("http") else f"http://{host}{value}"
+
+    start = time.perf_counter()
+    session = location(["-X", "POST", f"http://{host}/v2/bench/floor-{seq}/blobs/uploads/"])
+    session = location(["-X", "PATCH", "-H", "Content-Type: application/octet-stream",
+                        "-T", component, session])
+    sep = "&" if "?" in session else "?"
+    subprocess.run(["curl", "-sf", "-o", "/dev/null", "-X", "PUT", f"{session}{sep}digest={digest}"],
+                   check=True)
+    return time.perf_counter() - start
 
 
 def oci_dir_layout(work, component, seq):
