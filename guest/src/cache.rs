@@ -1,5 +1,6 @@
-//! The package cache on disk: content by digest and release lookups by
-//! (registry, package, version), laid out by [`wkg_core::cache`].
+//! The package cache on disk: content by digest, release lookups by
+//! (registry, package, version) and digest hints of large local files
+//! ([`FileHints`]), laid out by [`wkg_core::cache`].
 //!
 //! Content gets its cache name only after its digest checked
 //! ([`crate::oci::Client::pull_blob`] writes beside and renames), and is
