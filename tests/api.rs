@@ -138,14 +138,18 @@ fn a_host_policy_still_lets_the_host_hash_a_file_to_push() {
         "--insecure",
         &host,
     ];
-    let outcome = runtime().block_on(async {
-        let lib = wkg_host::Wkg::new(CodeCache::Dir(wkg.path("code"))).unwrap();
-        let invocation = Invocation::new(args)
-            .preopen(&cwd, ".", true)
-            .allow_hosts([host.clone()])
-            .capture(1 << 20);
-        lib.run_captured(invocation).await.unwrap()
-    });
+    let push = || {
+        runtime().block_on(async {
+            let lib = wkg_host::Wkg::new(CodeCache::Dir(wkg.path("code"))).unwrap();
+            let invocation = Invocation::new(args)
+                .preopen(&cwd, ".", true)
+                .env("WKG_CACHE_DIR", "cache")
+                .allow_hosts([host.clone()])
+                .capture(1 << 20);
+            lib.run_captured(invocation).await.unwrap()
+        })
+    };
+    let outcome = push();
     let stderr = String::from_utf8_lossy(&outcome.stderr);
     assert_eq!(outcome.code, 0, "{stderr}");
     // Hashed by the host on its way up: one PATCH.
@@ -155,6 +159,12 @@ fn a_host_policy_still_lets_the_host_hash_a_file_to_push() {
         "{}",
         registry.log()
     );
+    // Pushed again, the remembered digest is checked by the host's hashing
+    // service, which the allow-list must not refuse.
+    let again = push();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.code, 0, "{stderr}");
+    assert!(stderr.contains("Skipped blob sha256:"), "{stderr}");
 }
 
 #[test]
