@@ -7,7 +7,7 @@
 # Builds ours unless WKG_OURS points at an existing binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. tests/prerequisites.sh
+. tests/prerequisites.sh registry
 
 tools=$PWD/target/bench-tools
 wkg_native=${WKG_NATIVE:-$tools/bin/wkg}

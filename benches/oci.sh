@@ -7,7 +7,7 @@
 # WASMTIME point at existing binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. tests/prerequisites.sh
+. tests/prerequisites.sh registry skopeo wasmtime
 
 tools=$PWD/target/bench-tools
 wkg_native=${WKG_NATIVE:-$tools/bin/wkg}

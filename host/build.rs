@@ -36,6 +36,46 @@ fn main() {
     let digest = Sha256::digest(&bytes);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     println!("cargo:rustc-env=WKG_GUEST_SHA256={hex}");
+
+    // The component compiled for the target, so that no start compiles it
+    // (Cranelift takes seconds on a 4.5 MB component). Empty when skipped.
+    let code = precompile(&bytes).unwrap_or_default();
+    fs::write(out.join("wkg.cwasm"), code).expect("writing OUT_DIR/wkg.cwasm");
+}
+
+// The host's engine settings (`engine_config`), shared with the library.
+include!("src/engine.rs");
+
+/// `wkg.wasm` compiled with the host's engine settings for the target
+/// (for this machine's CPU when it is the target, else the target's
+/// baseline), or `None` where that is not worth it or not possible: an
+/// unoptimized build (Cranelift itself unoptimized would take minutes),
+/// `WKG_PRECOMPILE=0`, or a target wasmtime cannot compile for. The host
+/// then compiles at its first start, as before.
+fn precompile(wasm: &[u8]) -> Option<Vec<u8>> {
+    println!("cargo:rerun-if-env-changed=WKG_PRECOMPILE");
+    if env::var("WKG_PRECOMPILE").as_deref() == Ok("0")
+        || env::var("OPT_LEVEL").as_deref() == Ok("0")
+    {
+        return None;
+    }
+    let target = env::var("TARGET").ok()?;
+    let cross = env::var("HOST").ok().as_deref() != Some(target.as_str());
+    let config = match engine_config(cross.then_some(target.as_str())) {
+        Ok(config) => config,
+        Err(e) => {
+            println!("cargo:warning=not precompiling wkg.wasm for {target}: {e}");
+            return None;
+        }
+    };
+    let engine = wasmtime::Engine::new(&config).ok()?;
+    match engine.precompile_component(wasm) {
+        Ok(code) => Some(code),
+        Err(e) => {
+            println!("cargo:warning=not precompiling wkg.wasm for {target}: {e:?}");
+            None
+        }
+    }
 }
 
 fn build_guest(root: &Path, out: &Path) -> PathBuf {

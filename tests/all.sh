@@ -4,7 +4,7 @@
 # Everything builds in the release profile, so wasmtime is built once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. tests/prerequisites.sh
+. tests/prerequisites.sh registry skopeo tinyproxy wasmtime
 
 cargo fmt --all -- --check
 cargo clippy --release --locked -p wkg-core -p wkg-host --all-targets -- -D warnings

@@ -135,3 +135,127 @@ fn edit_seeds_the_file_and_the_host_starts_the_editor() {
         format!("{EMPTY}# edited\n")
     );
 }
+
+/// Paths as users type them, from a sub-directory: `..` for every path flag,
+/// a symlinked WIT directory that leaves the project, absolute paths.
+#[test]
+fn paths_with_dotdot_symlinks_and_absolute_ones_work() {
+    let wkg = Wkg::new();
+    let sub = wkg.path("project/sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let root = wkg.path("registry");
+    std::fs::write(
+        wkg.path("project/c.toml"),
+        format!(
+            "default_registry = \"local\"\n\n[registry.\"local\".local]\nroot = '{}'\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(wkg.path("project/wit")).unwrap();
+    std::fs::write(
+        wkg.path("project/wit/package.wit"),
+        "package test:dep@0.1.0;\n\ninterface api {\n  f: func();\n}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let run = wkg.run_in(&sub, args);
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        run
+    };
+
+    run(&[
+        "config",
+        "--config",
+        "../x.toml",
+        "--default-registry",
+        "ghcr.io",
+    ]);
+    assert!(wkg.path("project/x.toml").is_file());
+    let with = |args: &[&str]| -> Vec<String> {
+        let common = ["--config", "../c.toml", "--cache", "../cache"];
+        args.iter().chain(&common).map(|s| s.to_string()).collect()
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args)
+    };
+    run(with(&["build", "-d", "../wit", "-o", "../out/dep.wasm"]));
+    assert!(wkg.path("project/out/dep.wasm").is_file());
+    run(with(&["publish", "../out/dep.wasm"]));
+    assert!(root.join("test/dep/0.1.0.wasm").is_file());
+    run(with(&["get", "test:dep@0.1.0", "-o", "../got/"]));
+    assert!(wkg.path("project/got/test_dep@0.1.0.wit").is_file());
+    let absolute = wkg.path("abs/dep.wit");
+    std::fs::create_dir_all(absolute.parent().unwrap()).unwrap();
+    run(with(&[
+        "get",
+        "test:dep@0.1.0",
+        "-o",
+        absolute.to_str().unwrap(),
+    ]));
+    assert!(absolute.is_file());
+
+    // A WIT directory that is a symbolic link out of the project.
+    #[cfg(unix)]
+    {
+        let app = wkg.path("app");
+        std::fs::create_dir_all(&app).unwrap();
+        std::fs::create_dir_all(wkg.path("shared/wit")).unwrap();
+        std::fs::write(
+            wkg.path("shared/wit/app.wit"),
+            "package test:app@0.1.0;\n\nworld w {\n  import test:dep/api@0.1.0;\n}\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(wkg.path("shared/wit"), app.join("wit")).unwrap();
+        std::fs::copy(wkg.path("project/c.toml"), app.join("c.toml")).unwrap();
+        let run = wkg.run_in(&app, &["fetch", "--config", "c.toml", "--cache", "cache"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            wkg.path("shared/wit/deps/test-dep-0.1.0/package.wit")
+                .is_file()
+        );
+        assert!(app.join("wkg.lock").is_file());
+    }
+}
+
+/// A rewritten config keeps its mode (a `0600` file with a password stays
+/// `0600`), and a config file the tool creates is `0600`.
+#[cfg(unix)]
+#[test]
+fn config_files_keep_their_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let wkg = Wkg::new();
+    let path = wkg.path("c.toml");
+    std::fs::write(
+        &path,
+        "[registry.\"r.example\".oci]\nauth = { username = \"u\", password = \"secret\" }\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let run = wkg.run(&[
+        "config",
+        "--config",
+        "c.toml",
+        "--default-registry",
+        "r.example",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(std::fs::read_to_string(&path).unwrap().contains("secret"));
+    assert_eq!(mode(&path), 0o600);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let run = wkg.run(&[
+        "config",
+        "--config",
+        "c.toml",
+        "--default-registry",
+        "s.example",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(mode(&path), 0o640);
+
+    let run = wkg.run(&["config", "--default-registry", "r.example"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(mode(&global(&wkg)), 0o600);
+}

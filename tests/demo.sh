@@ -3,7 +3,7 @@
 # itself with `wkg oci push`, pull it back, and run the pulled copy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. tests/prerequisites.sh
+. tests/prerequisites.sh registry
 
 cargo build --release --locked -p wkg-host
 root=$PWD

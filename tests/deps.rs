@@ -143,10 +143,10 @@ fn fetches_the_wasi_http_proxy_tree_as_wkg_writes_it() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stderr
-            .contains("WIT package written to test_app@0.1.0.wasm"),
+            .contains("WIT package written to test:app@0.1.0.wasm"),
         "{run:?}"
     );
-    let built = std::fs::read(wkg.path("test_app@0.1.0.wasm")).unwrap();
+    let built = std::fs::read(wkg.path("test:app@0.1.0.wasm")).unwrap();
     assert_eq!(&built[..4], b"\0asm");
     assert_eq!(read(&wkg.path("wkg.lock")), lock, "build keeps the lock");
 

@@ -305,3 +305,83 @@ fn project_registry_config_in_wkg_toml_wins_over_the_global_file() {
     );
     assert!(!wkg.path("q.wasm").exists());
 }
+
+/// Registry metadata that cannot work says why, before any OCI request: a
+/// warg-only `registry.json`, an uppercase `namespacePrefix`; a prefix
+/// without its trailing `/` is a warning.
+#[test]
+fn registry_metadata_messages() {
+    let wkg = Wkg::new();
+    let config = |port: u16| {
+        format!(
+            "[namespace_registries]\nacme = \"localhost:{port}\"\n\n\
+             [registry.\"localhost:{port}\".oci]\nprotocol = \"http\"\n"
+        )
+    };
+    let warg = support::wellknown::serve(r#"{"wargUrl": "https://warg.wa.dev"}"#.into());
+    std::fs::write(wkg.path("config.toml"), config(warg)).unwrap();
+    let run = get(&wkg, &["acme:lib@1.0.0"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("is a warg registry"), "{run:?}");
+    assert!(run.stderr.contains("removed from wkg in 0.16.0"), "{run:?}");
+    assert!(run.stderr.contains("preferredProtocol"), "{run:?}");
+    let warg = support::wellknown::serve(
+        r#"{"preferredProtocol": "warg", "warg": {"url": "https://w"}}"#.into(),
+    );
+    std::fs::write(wkg.path("config.toml"), config(warg)).unwrap();
+    let run = get(&wkg, &["acme:lib@1.0.0"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("is a warg registry"), "{run:?}");
+
+    // The README's example prefers warg and configures OCI too: OCI it is.
+    let registry = Registry::anonymous();
+    let oci = registry.host();
+    let both = support::wellknown::serve(format!(
+        r#"{{"preferredProtocol": "warg", "warg": {{"url": "https://w"}}, "oci": {{"registry": "{oci}", "namespacePrefix": "webassembly/"}}}}"#
+    ));
+    std::fs::write(wkg.path("config.toml"), config(both)).unwrap();
+    let run = get(&wkg, &["acme:lib@1.0.0"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("package `acme:lib@1.0.0` not found"),
+        "{run:?}"
+    );
+
+    let before = registry.log().len();
+    let upper = support::wellknown::serve(format!(
+        r#"{{"oci": {{"registry": "{oci}", "namespacePrefix": "WebAssembly/"}}}}"#
+    ));
+    std::fs::write(wkg.path("config.toml"), config(upper)).unwrap();
+    let run = get(&wkg, &["acme:lib@1.0.0"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("`WebAssembly/acme/lib`"), "{run:?}");
+    assert!(run.stderr.contains("must be lowercase"), "{run:?}");
+    assert_eq!(
+        registry.log().len(),
+        before,
+        "no request may reach the registry"
+    );
+
+    let bare = support::wellknown::serve(format!(
+        r#"{{"oci": {{"registry": "{oci}", "namespacePrefix": "webassembly"}}}}"#
+    ));
+    std::fs::write(wkg.path("config.toml"), config(bare)).unwrap();
+    let run = get(&wkg, &["acme:lib@1.0.0"]);
+    assert!(
+        run.stderr
+            .contains("warning: the `namespacePrefix` `webassembly` for registry"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("`webassemblyacme/lib`"), "{run:?}");
+    assert!(!run.stderr.contains("os error"), "{run:?}");
+}
+
+/// I/O errors read as the OS words them, never with a WASI errno.
+#[test]
+fn io_errors_have_no_wasi_errno() {
+    let wkg = Wkg::new();
+    let run = wkg.run(&["publish", "missing.wasm", "--package", "a:b@1.0.0"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("No such file or directory"), "{run:?}");
+    assert!(!run.stderr.contains("os error"), "{run:?}");
+}

@@ -1,8 +1,16 @@
-# Sourced by the scripts: installs what the build and the tests need.
+# Sourced by the scripts with what they use: installs what is missing.
+#   . tests/prerequisites.sh registry            # the demo
+#   . tests/prerequisites.sh registry skopeo tinyproxy wasmtime   # the tests
+# The wasm32-wasip2 target is always needed (the build makes wkg.wasm).
 rustup target add wasm32-wasip2 >/dev/null
 missing=()
-command -v docker-registry >/dev/null || [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
-command -v skopeo >/dev/null || missing+=(skopeo)
+for need in "$@"; do
+  case $need in
+    registry) command -v docker-registry >/dev/null || [ -x /usr/bin/docker-registry ] || missing+=(docker-registry) ;;
+    skopeo) command -v skopeo >/dev/null || missing+=(skopeo) ;;
+    tinyproxy) command -v tinyproxy >/dev/null || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy) ;;
+  esac
+done
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
@@ -10,6 +18,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # The stock wasmtime CLI, for tests/wasmtime.rs and the benchmarks.
-if [ -z "${WASMTIME:-}" ] && [ ! -x target/bench-tools/bin/wasmtime ]; then
-  cargo install --locked --quiet wasmtime-cli@48.0.8 --root target/bench-tools
-fi
+for need in "$@"; do
+  if [ "$need" = wasmtime ] && [ -z "${WASMTIME:-}" ] && [ ! -x target/bench-tools/bin/wasmtime ]; then
+    cargo install --locked --quiet wasmtime-cli@48.0.8 --root target/bench-tools
+  fi
+done

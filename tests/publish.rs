@@ -75,7 +75,7 @@ fn tags(registry: &Registry, repo: &str) -> Vec<String> {
 }
 
 #[test]
-fn publishes_a_wit_directory_and_never_overwrites_a_release() {
+fn publishes_a_wit_directory_and_replaces_a_release_only_when_asked() {
     let (registry, wkg) = setup();
     wit_dir(
         &wkg,
@@ -109,22 +109,17 @@ fn publishes_a_wit_directory_and_never_overwrites_a_release() {
     assert!(text.contains("package test:dep@0.1.0;"), "{text}");
     assert!(text.contains("f: func() -> u32;"), "{text}");
 
-    // The same version again: refused, also without the semver check
-    // (wkg overwrites then), and skipped with --skip-dupes.
+    // The same version again: refused, and skipped with --skip-dupes.
     let before = manifest_digest(&registry, "test/dep", "0.1.0");
     let puts = registry.requests("PUT", "/v2/test/dep/manifests/");
-    for extra in [&[][..], &["--skip-semver-check"][..]] {
-        let mut args = vec!["dep"];
-        args.extend_from_slice(extra);
-        let run = publish(&wkg, &args);
-        assert_eq!(run.code, 1, "{run:?}");
-        assert!(
-            run.stderr
-                .contains("test:dep@0.1.0 already exists in the registry"),
-            "{run:?}"
-        );
-        assert!(run.stderr.contains("--skip-dupes"), "{run:?}");
-    }
+    let run = publish(&wkg, &["dep"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("test:dep@0.1.0 already exists in the registry"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("--skip-dupes"), "{run:?}");
     let run = publish(&wkg, &["dep", "--skip-dupes"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
@@ -134,6 +129,36 @@ fn publishes_a_wit_directory_and_never_overwrites_a_release() {
     );
     assert_eq!(registry.requests("PUT", "/v2/test/dep/manifests/"), puts);
     assert_eq!(manifest_digest(&registry, "test/dep", "0.1.0"), before);
+
+    // With --skip-semver-check it is published over, as upstream's test
+    // `duplicate_version_with_skip_semver_check` asserts, with a warning
+    // that names the release and its old content.
+    let (old, _) = artifact(&registry, "test/dep", "0.1.0");
+    let old_layer = old["layers"][0]["digest"].as_str().unwrap().to_owned();
+    wit_dir(
+        &wkg,
+        "dep",
+        "package test:dep@0.1.0;\n\ninterface api {\n  f: func() -> u32;\n  g: func();\n}\n\n\
+         world w {\n  export api;\n}\n",
+    );
+    let run = publish(&wkg, &["dep", "--skip-semver-check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: replacing the existing release test:dep@0.1.0 (content {old_layer})"
+        )),
+        "{run:?}"
+    );
+    assert_eq!(
+        registry.requests("PUT", "/v2/test/dep/manifests/"),
+        puts + 1
+    );
+    assert_ne!(manifest_digest(&registry, "test/dep", "0.1.0"), before);
+    // The replaced release is what `get` serves now, not the cached one.
+    let run = get(&wkg, &["test:dep@0.1.0", "-o", "dep2.wit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(wkg.path("dep2.wit")).unwrap();
+    assert!(text.contains("g: func();"), "{text}");
 }
 
 fn manifest_digest(registry: &Registry, repo: &str, tag: &str) -> String {
@@ -538,4 +563,314 @@ fn wasi_packages_round_trip_under_a_namespace_prefix() {
         ],
     );
     assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// The component-model book's "Distributing and Fetching Components and
+/// WIT", command lines verbatim, with the global config of the book (the
+/// `docs` namespace mapped through inline metadata) pointed at a local
+/// registry.
+#[test]
+fn the_books_sequence_runs_as_typed() {
+    let registry = Registry::anonymous();
+    let wkg = Wkg::new();
+    let host = registry.host();
+    let config = |prefix: &str| {
+        format!(
+            "default_registry = \"ghcr.io\"\n\n[namespace_registries]\n\
+             docs = {{ registry = \"docs-registry\", metadata = {{ preferredProtocol = \"oci\", \
+             \"oci\" = {{registry = \"{host}\", namespacePrefix = \"{prefix}\" }} }} }}\n\n\
+             [registry.\"docs-registry\".oci]\nprotocol = \"http\"\n"
+        )
+    };
+    let global = wkg.path("home/.config/wasm-pkg");
+    std::fs::create_dir_all(&global).unwrap();
+    std::fs::write(global.join("config.toml"), config("wasm-components/")).unwrap();
+    wit_dir(
+        &wkg,
+        "tutorial/wit/adder",
+        "package docs:adder@0.1.0;\n\ninterface add {\n    add: func(a: u32, b: u32) -> u32;\n}\n\n\
+         world adder {\n    export add;\n}\n",
+    );
+
+    let run = wkg.run(&["wit", "build", "--wit-dir", "tutorial/wit/adder"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("WIT package written to docs:adder@0.1.0.wasm"),
+        "{run:?}"
+    );
+    let run = wkg.run(&["publish", "docs:adder@0.1.0.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("Published docs:adder@0.1.0"), "{run:?}");
+    assert_eq!(tags(&registry, "wasm-components/docs/adder"), ["0.1.0"]);
+    let run = wkg.run(&["get", "--format", "wit", "docs:adder@0.1.0"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let wit = std::fs::read_to_string(wkg.path("docs_adder@0.1.0.wit")).unwrap();
+    assert!(wit.contains("package docs:adder@0.1.0;"), "{wit}");
+    assert!(wit.contains("add: func(a: u32, b: u32) -> u32;"), "{wit}");
+
+    // "Instead of publishing the WIT interface, you could publish the built
+    // component": another user, another location (the WIT release holds
+    // the version at the first one).
+    let wkg = Wkg::new();
+    let global = wkg.path("home/.config/wasm-pkg");
+    std::fs::create_dir_all(&global).unwrap();
+    std::fs::write(global.join("config.toml"), config("components/")).unwrap();
+    // Any component will do.
+    std::fs::write(wkg.path("adder.wasm"), wkg_host::WKG_WASM).unwrap();
+    let run = wkg.run(&["publish", "adder.wasm", "--package", "docs:adder@0.1.0"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = wkg.run(&["get", "docs:adder@0.1.0"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read(wkg.path("docs_adder@0.1.0.wasm")).expect(&run.stderr),
+        wkg_host::WKG_WASM
+    );
+}
+
+/// The rows of upstream's `publish_semver_check` test
+/// (crates/wasm-pkg-client/tests/publish_semver_check.rs), through the
+/// command against a local registry: the same outcomes.
+#[test]
+fn upstreams_publish_semver_rows() {
+    #[derive(Clone, Copy)]
+    enum World {
+        AddBase,
+        AddExtra,
+        ChangeBase,
+    }
+    let body = |w: World| match w {
+        World::AddBase => "export base: func() -> u32;",
+        World::AddExtra => "export base: func() -> u32;\n    export extra: func() -> u32;",
+        World::ChangeBase => "export base: func() -> string;",
+    };
+    type Row<'a> = (
+        &'a str,
+        Option<(&'a str, World)>,
+        (&'a str, World),
+        bool,
+        Result<(), &'a str>,
+    );
+    let semver = "is not semver-compatible";
+    let exists = "already exists in the registry";
+    let rows: &[Row] = &[
+        (
+            "first-in-series",
+            None,
+            ("0.1.0", World::AddBase),
+            false,
+            Ok(()),
+        ),
+        (
+            "compat-same-series",
+            Some(("0.1.0", World::AddBase)),
+            ("0.1.1", World::AddExtra),
+            false,
+            Ok(()),
+        ),
+        (
+            "incompat-same-series",
+            Some(("0.1.0", World::AddBase)),
+            ("0.1.1", World::ChangeBase),
+            false,
+            Err(semver),
+        ),
+        (
+            "incompat-cross-zero-y",
+            Some(("0.1.0", World::AddBase)),
+            ("0.2.0", World::ChangeBase),
+            false,
+            Ok(()),
+        ),
+        (
+            "incompat-cross-minor",
+            Some(("1.2.0", World::AddBase)),
+            ("1.3.0", World::ChangeBase),
+            false,
+            Err(semver),
+        ),
+        (
+            "incompat-cross-major",
+            Some(("1.2.0", World::AddBase)),
+            ("2.0.0", World::ChangeBase),
+            false,
+            Ok(()),
+        ),
+        (
+            "incompat-opt-out",
+            Some(("0.1.0", World::AddBase)),
+            ("0.1.1", World::ChangeBase),
+            true,
+            Ok(()),
+        ),
+        (
+            "dup-version",
+            Some(("0.1.0", World::AddBase)),
+            ("0.1.0", World::AddBase),
+            false,
+            Err(exists),
+        ),
+        (
+            "dup-version-opt-out",
+            Some(("0.1.0", World::AddBase)),
+            ("0.1.0", World::AddBase),
+            true,
+            Ok(()),
+        ),
+        (
+            "ignore-prereleases",
+            Some(("0.1.1-beta.1", World::ChangeBase)),
+            ("0.1.1", World::AddBase),
+            false,
+            Ok(()),
+        ),
+    ];
+    let wkg = Wkg::new();
+    let root = wkg.path("registry");
+    std::fs::write(
+        wkg.path("config.toml"),
+        format!(
+            "default_registry = \"local\"\n\n[registry.\"local\"]\ntype = \"local\"\n\n\
+             [registry.\"local\".local]\nroot = '{}'\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let write = |package: &str, version: &str, world: World| {
+        let dir = format!("{package}-{version}");
+        wit_dir(
+            &wkg,
+            &dir,
+            &format!(
+                "package example:{package}@{version};\n\nworld the-world {{\n    {}\n}}\n",
+                body(world)
+            ),
+        );
+        dir
+    };
+    for (package, initial, (version, world), skip, expected) in rows {
+        if let Some((v, w)) = initial {
+            let dir = write(package, v, *w);
+            let run = publish(&wkg, &[&dir]);
+            assert_eq!(run.code, 0, "seeding {package}@{v}: {run:?}");
+        }
+        let dir = write(package, version, *world);
+        let mut args = vec![dir.as_str()];
+        if *skip {
+            args.push("--skip-semver-check");
+        }
+        let run = publish(&wkg, &args);
+        let file = root.join(format!("example/{package}/{version}.wasm"));
+        match expected {
+            Ok(()) => {
+                assert_eq!(run.code, 0, "{package}: {run:?}");
+                assert!(file.is_file(), "{package}: {run:?}");
+            }
+            Err(message) => {
+                assert_eq!(run.code, 1, "{package}: {run:?}");
+                assert!(run.stderr.contains(message), "{package}: {run:?}");
+            }
+        }
+        if *package == "dup-version-opt-out" {
+            assert!(
+                run.stderr.contains(
+                    "warning: replacing the existing release example:dup-version-opt-out@0.1.0 (content sha256:"
+                ),
+                "{run:?}"
+            );
+        }
+    }
+}
+
+/// A WIT package is known by its content, whatever its size: one over the
+/// 16 MiB kept in memory while a file is inspected still publishes by its
+/// own name.
+#[test]
+fn a_large_wit_package_publishes_by_its_name() {
+    let (registry, wkg) = setup();
+    wit_dir(
+        &wkg,
+        "big",
+        "package test:big@0.1.0;\n\ninterface api {\n  f: func();\n}\n",
+    );
+    let run = wkg.run(&[
+        "build",
+        "-d",
+        "big",
+        "-o",
+        "small.wasm",
+        "--config",
+        "config.toml",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let small = std::fs::read(wkg.path("small.wasm")).unwrap();
+    let big = support::padded_component(&small, 17 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let run = publish(&wkg, &["big.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("Published test:big@0.1.0"), "{run:?}");
+    assert_eq!(tags(&registry, "test/big"), ["0.1.0"]);
+}
+
+/// The wasm-pkg-tools README's full `[metadata]` example, verbatim: built
+/// into the package and published as annotations.
+#[test]
+fn the_readmes_metadata_example_is_accepted() {
+    let (registry, wkg) = setup();
+    wit_dir(
+        &wkg,
+        "wit",
+        "package test:meta@0.1.0;\n\ninterface api {\n  f: func();\n}\n",
+    );
+    std::fs::write(
+        wkg.path("wkg.toml"),
+        "[metadata]\n\
+         authors = [\"WasmPkg <wasm-pkg@bytecodealliance.org>\"]\n\
+         categories = [\"wasm-pkg\"]\n\
+         description = \"WASI HTTP interface\"\n\
+         license = \"Apache-2.0\"\n\
+         documentation = \"https://docs.foobar.baz\"\n\
+         homepage = \"https://foobar.baz\"\n\
+         repository = \"https://github.com/bytecodealliance/wasm-pkg-tools\"\n",
+    )
+    .unwrap();
+    let run = publish(&wkg, &["wit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let (manifest, _) = artifact(&registry, "test/meta", "0.1.0");
+    let annotations = &manifest["annotations"];
+    let expected = [
+        (
+            "org.opencontainers.image.authors",
+            "WasmPkg <wasm-pkg@bytecodealliance.org>",
+        ),
+        (
+            "org.opencontainers.image.description",
+            "WASI HTTP interface",
+        ),
+        ("org.opencontainers.image.licenses", "Apache-2.0"),
+        (
+            "org.opencontainers.image.documentation",
+            "https://docs.foobar.baz",
+        ),
+        // wasm-metadata keeps URLs normalized.
+        ("org.opencontainers.image.url", "https://foobar.baz/"),
+        (
+            "org.opencontainers.image.source",
+            "https://github.com/bytecodealliance/wasm-pkg-tools",
+        ),
+        ("org.opencontainers.image.version", "0.1.0"),
+    ];
+    for (key, value) in expected {
+        assert_eq!(annotations[key], value, "{key}: {manifest}");
+    }
+    // An unknown key still fails, with its position.
+    std::fs::write(
+        wkg.path("wkg.toml"),
+        "[metadata]\nauthor = \"A\"\nkeywords = [\"x\"]\n",
+    )
+    .unwrap();
+    let run = wkg.run(&["build", "--config", "config.toml"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("wkg.toml:3:1"), "{run:?}");
+    assert!(run.stderr.contains("unknown field `keywords`"), "{run:?}");
 }

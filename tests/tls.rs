@@ -133,3 +133,149 @@ fn packages_trust_the_config() {
         assert!(!wkg.path("no.wasm").exists());
     }
 }
+
+/// `wkg` behind a real proxy (tinyproxy): pulls, pushes and package fetches
+/// reach the registry only through it (counted in its log), in absolute
+/// form for http; `NO_PROXY` bypasses it.
+#[test]
+fn requests_go_through_an_http_proxy() {
+    let registry = Registry::anonymous();
+    let proxy = support::proxy::Proxy::start(None);
+    let host = registry.host();
+    let wkg = Wkg::new().env("HTTP_PROXY", &proxy.url());
+    let reference = format!("{host}/proxied/greet:0.1.0");
+
+    let run = wkg.run(&["oci", "push", &reference, GREET, "--insecure", &host]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let pushed = proxy.requests();
+    assert!(
+        pushed.iter().any(|r| r.starts_with(&format!(
+            "PUT http://{host}/v2/proxied/greet/manifests/0.1.0"
+        ))),
+        "{pushed:?}"
+    );
+    let run = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "pulled.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read(wkg.path("pulled.wasm")).unwrap(),
+        std::fs::read(GREET).unwrap()
+    );
+    let pulled = proxy.requests();
+    assert!(
+        pulled[pushed.len()..]
+            .iter()
+            .any(|r| r.starts_with(&format!(
+                "GET http://{host}/v2/proxied/greet/manifests/0.1.0"
+            ))),
+        "{pulled:?}"
+    );
+
+    // A package command: a WIT project fetching a dependency.
+    std::fs::write(
+        wkg.path("config.toml"),
+        support::registry_config(&host, &["proxied"]),
+    )
+    .unwrap();
+    let run = wkg.run(&[
+        "publish",
+        GREET,
+        "--package",
+        "proxied:dep@0.1.0",
+        "--config",
+        "config.toml",
+        "--cache",
+        "cache",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let before = proxy.requests().len();
+    let run = wkg.run(&[
+        "get",
+        "proxied:dep@0.1.0",
+        "-o",
+        "dep.wasm",
+        "--config",
+        "config.toml",
+        "--cache",
+        "cache2",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let fetched = proxy.requests();
+    assert!(
+        fetched[before..]
+            .iter()
+            .any(|r| r.contains("/v2/proxied/dep/manifests/0.1.0")),
+        "{fetched:?}"
+    );
+
+    // NO_PROXY: straight to the registry.
+    let direct = Wkg::new()
+        .env("HTTP_PROXY", &proxy.url())
+        .env("NO_PROXY", "localhost,127.0.0.1");
+    let before = proxy.requests().len();
+    let run = direct.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "direct.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(proxy.requests().len(), before, "{:?}", proxy.requests());
+}
+
+/// https through the proxy's `CONNECT` tunnel, TLS to the registry inside;
+/// a proxy that wants credentials gets them from the proxy URL, which is
+/// never printed.
+#[test]
+fn https_goes_through_a_connect_tunnel_with_proxy_credentials() {
+    let registry = Registry::tls();
+    let proxy = support::proxy::Proxy::start(Some(("wkg", "s3cret")));
+    let wkg = Wkg::new();
+    std::fs::write(wkg.path("ca.pem"), registry.ca_pem.as_ref().unwrap()).unwrap();
+    let ca = wkg.path("ca.pem").display().to_string();
+    let authority = format!("127.0.0.1:{}", proxy.port);
+    let wkg = wkg
+        .env("SSL_CERT_FILE", &ca)
+        .env("https_proxy", &format!("http://wkg:s3cret@{authority}"));
+    let reference = format!("{}/tunnel/greet:0.1.0", registry.host());
+    let run = wkg.run(&["oci", "push", &reference, GREET]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = wkg.run(&["oci", "pull", &reference, "-o", "pulled.wasm"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read(wkg.path("pulled.wasm")).unwrap(),
+        std::fs::read(GREET).unwrap()
+    );
+    let requests = proxy.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r == &format!("CONNECT {} HTTP/1.1", registry.host())),
+        "{requests:?}"
+    );
+    // Wrong credentials: the proxy refuses the tunnel; the message names the
+    // proxy without them.
+    let wrong = Wkg::new().env("SSL_CERT_FILE", &ca).env(
+        "HTTPS_PROXY",
+        &format!("http://wkg:wrong-password@{authority}"),
+    );
+    let run = wrong.run(&["oci", "pull", &reference, "-o", "x.wasm"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("proxy `http://{authority}` refused the tunnel")),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("wrong-password"), "{run:?}");
+    assert!(!wrong.path("x.wasm").exists());
+}

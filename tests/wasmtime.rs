@@ -231,3 +231,42 @@ fn commands_under_stock_wasmtime() {
     let offline = package("fetch", &["--offline", "--locked"]);
     assert_eq!(offline.code, 0, "{offline:?}");
 }
+
+/// Under a stock `wasmtime run`, a path outside the `--dir` directories is
+/// refused before anything runs, naming the `--dir` that would give it.
+#[test]
+fn paths_outside_the_preopens_name_the_dir_to_add() {
+    let wkg = Wkg::new();
+    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM).unwrap();
+    let run = run(&wkg, &["config", "--config", "../x.toml"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "config file `../x.toml` is outside the directories this component was given"
+        ),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("`--dir ..`"), "{run:?}");
+    let run = self::run(
+        &wkg,
+        &["get", "wasi:http@0.2.0", "-o", "/elsewhere/http.wit"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("`--dir /elsewhere`"), "{run:?}");
+    // An override path outside them too.
+    std::fs::create_dir_all(wkg.path("wit")).unwrap();
+    std::fs::write(
+        wkg.path("wit/app.wit"),
+        "package test:app@0.1.0;\n\nworld w {\n  import my:local-dep/api;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        wkg.path("wkg.toml"),
+        "[overrides]\n\"my:local-dep\" = { path = \"../local-dep/wit\" }\n",
+    )
+    .unwrap();
+    let run = self::run(&wkg, &["fetch"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("`--dir ../local-dep/wit`"), "{run:?}");
+    assert!(!run.stderr.contains("os error"), "{run:?}");
+}

@@ -30,7 +30,7 @@ pub enum ApiError {
 impl ApiError {
     /// Classifies `e` by the first typed error in its chain.
     fn from_anyhow(e: &anyhow::Error) -> ApiError {
-        let message = format!("{e:#}");
+        let message = wkg_core::error::without_errno(&format!("{e:#}"));
         for cause in e.chain() {
             if let Some(oci) = cause.downcast_ref::<oci::Error>() {
                 return match oci {
@@ -124,7 +124,8 @@ impl Found {
 async fn find(spec: &str, opts: &ApiOptions) -> Result<Found, ApiError> {
     let spec: PackageSpec = spec.parse().map_err(invalid)?;
     let (package, version) = spec.into_parts();
-    let registries = Registries::load(&opts.common()).map_err(|e| invalid(format!("{e:#}")))?;
+    let registries = Registries::load(&opts.common())
+        .map_err(|e| invalid(wkg_core::error::without_errno(&format!("{e:#}"))))?;
     let registry = opts.registry()?;
     let source = registries.source(&package, registry.as_ref()).await?;
     let version = match version {
@@ -163,7 +164,8 @@ pub async fn resolve(spec: &str, opts: &ApiOptions) -> Result<ApiRelease, ApiErr
 /// [`ApiError`].
 pub async fn list_versions(package: &str, opts: &ApiOptions) -> Result<Vec<String>, ApiError> {
     let package: PackageRef = package.parse().map_err(invalid)?;
-    let registries = Registries::load(&opts.common()).map_err(|e| invalid(format!("{e:#}")))?;
+    let registries = Registries::load(&opts.common())
+        .map_err(|e| invalid(wkg_core::error::without_errno(&format!("{e:#}"))))?;
     let source = registries
         .source(&package, opts.registry()?.as_ref())
         .await?;

@@ -79,7 +79,10 @@ impl Artifact {
             .push_blob(repository, self.content, self.digest.as_ref(), self.size)
             .await?;
         if pushed == Pushed::Existed {
-            eprintln!("Skipped blob {digest} (already in the registry)");
+            crate::progress::status(
+                "Skipped",
+                format!("blob {digest} (already in the registry)"),
+            );
         }
         let description = self.description;
         let config = WasmConfig::new(

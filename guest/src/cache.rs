@@ -124,6 +124,14 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Forgets what was remembered for a release (after it was published
+    /// over), so the next lookup asks the registry. Best effort.
+    pub fn forget_release(&self, registry: &Registry, package: &PackageRef, version: &Version) {
+        let _ = std::fs::remove_file(self.dir.join(release_key(registry, package, version)));
+    }
+}
+
 /// Digests of large local files as last pushed or pulled ([`FileHint`]),
 /// so that pushing the same file again asks the registry first instead of
 /// uploading it. Best effort: a cache that cannot be read or written only

@@ -3,7 +3,7 @@
 //! Exit codes: 0 on success (and `--help`, `--version`), 1 on an error
 //! (`Error: …` with its causes on stderr), 2 on a usage error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -235,16 +235,82 @@ pub async fn run(args: Vec<String>) -> u8 {
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
-    match dispatch(cli.command).await {
+    let reachable = user_paths(&cli.command)
+        .into_iter()
+        .try_for_each(|(path, what, is_dir)| crate::io::check_reachable(path, what, is_dir));
+    let done = match reachable {
+        Ok(()) => dispatch(cli.command).await,
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("Error: {e:?}");
+            eprintln!("Error: {}", crate::io::render_error(&e));
             1
         }
     }
 }
 
+/// A path the user gave, what it is, and whether it names a directory.
+type UserPath<'a> = (&'a Path, &'static str, bool);
+
+/// The paths the user gave on the command line (or through `WKG_CONFIG_FILE`
+/// and `WKG_CACHE_DIR`).
+fn user_paths(command: &Command) -> Vec<UserPath<'_>> {
+    fn common<'a>(c: &'a Common, out: &mut Vec<UserPath<'a>>) {
+        if let Some(p) = &c.config {
+            out.push((p, "config file", false));
+        }
+        if let Some(p) = &c.cache {
+            out.push((p, "cache directory", true));
+        }
+    }
+    let mut out = Vec::new();
+    match command {
+        Command::Config(a) => common(&a.common, &mut out),
+        Command::Get(a) => {
+            let dir = a.output.as_os_str().to_string_lossy().ends_with('/');
+            out.push((&a.output, "output", dir));
+            common(&a.common, &mut out);
+        }
+        Command::Publish(a) => {
+            for p in &a.paths {
+                let file = p.extension().is_some_and(|e| e == "wasm");
+                out.push((p, "path", !file));
+            }
+            common(&a.common, &mut out);
+        }
+        Command::Oci(OciCommand::Pull(a)) => {
+            if let Some(o) = &a.output {
+                out.push((o, "output", false));
+            }
+        }
+        Command::Oci(OciCommand::Push(a)) => out.push((&a.file, "file", false)),
+        Command::Build(a) | Command::Wit(WitCommand::Build(a)) => {
+            out.push((&a.dir, "WIT directory", true));
+            if let Some(o) = &a.output {
+                out.push((o, "output", false));
+            }
+            common(&a.common, &mut out);
+        }
+        Command::Fetch(a) | Command::Wit(WitCommand::Fetch(a)) => {
+            if let Some(d) = &a.dir {
+                out.push((d, "WIT directory", true));
+            }
+            common(&a.common, &mut out);
+        }
+        Command::Update(a) | Command::Wit(WitCommand::Update(a)) => {
+            out.push((&a.dir, "WIT directory", true));
+            common(&a.common, &mut out);
+        }
+    }
+    out
+}
+
 async fn dispatch(command: Command) -> anyhow::Result<()> {
+    if let Command::Oci(_) = command {
+        crate::http::set_advice(crate::http::Advice::Oci);
+    }
     match command {
         Command::Oci(OciCommand::Pull(args)) => commands::oci::pull(args).await,
         Command::Oci(OciCommand::Push(args)) => commands::oci::push(args).await,

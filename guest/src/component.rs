@@ -7,7 +7,7 @@
 //! For a component the top-level import and export names are read straight
 //! from its sections (the bulk, the nested core modules, is hashed or
 //! skipped), so memory stays bounded whatever the size of the file. A binary with no code
-//! is a WIT package: it is small and is decoded with wit-component, whose
+//! is a WIT package, whatever its size: it is decoded with wit-component, whose
 //! exports are each world and interface of the package, as wkg reports them.
 
 use std::fs::File;
@@ -280,7 +280,18 @@ fn inspect_reader(
             r.bytes
         )));
     }
-    let copy = r.copy.take();
+    let mut copy = r.copy.take();
+    if !has_code && copy.is_none() {
+        // A binary without code larger than the copy kept while reading: a
+        // large WIT package (or a component of types only), read again
+        // whole to decode it.
+        let mut whole = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        r.inner
+            .seek(std::io::SeekFrom::Start(0))
+            .and_then(|_| r.inner.read_to_end(&mut whole))
+            .map_err(io)?;
+        copy = Some(whole);
+    }
     let size = r.bytes;
     let digest = r.verifier.map(|v| v.finish().0);
 

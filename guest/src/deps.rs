@@ -280,6 +280,8 @@ pub async fn resolve(
             && visited.insert(package.clone())
         {
             let path = path.clone();
+            let what = format!("the override path of `{package}`");
+            crate::io::check_reachable(&path, &what, path.extension().is_none())?;
             if !path.exists() {
                 bail!(
                     "the override path `{}` of `{package}` does not exist (paths are relative to `{}`)",

@@ -431,6 +431,54 @@ impl IncomingBody {
     }
 }
 
+/// Which kind of command runs, for the advice that connection errors give:
+/// `wkg oci` has `--insecure`, the package commands read config.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Advice {
+    /// `wkg oci pull|push`.
+    Oci,
+    /// The package commands and the WIT export.
+    #[default]
+    Packages,
+}
+
+thread_local! {
+    static ADVICE: std::cell::Cell<Advice> = const { std::cell::Cell::new(Advice::Packages) };
+}
+
+/// Sets the advice of this run's connection errors (see [`Advice`]).
+pub fn set_advice(advice: Advice) {
+    ADVICE.with(|a| a.set(advice));
+}
+
+/// Whether the component runs under the native `wkg` host, which gives it
+/// a key for its hashing service; a stock `wasmtime run` does not.
+fn native_host() -> bool {
+    std::env::var_os(wkg_core::host_digest::KEY_ENV).is_some()
+}
+
+/// The hint of a failed TLS handshake: the registry may speak plain http.
+fn plain_http_hint() -> &'static str {
+    match ADVICE.with(std::cell::Cell::get) {
+        Advice::Oci => "a plain-http registry? pass `--insecure <host[:port]>`",
+        Advice::Packages => {
+            "a plain-http registry? set `protocol = \"http\"` under \
+             `[registry.\"<registry>\".oci]` in config.toml"
+        }
+    }
+}
+
+/// The hint for a server certificate nobody trusts.
+fn untrusted_hint() -> &'static str {
+    if native_host() {
+        "add its CA with `extra_root_certificates` under `[registry.\"<registry>\".oci]` in \
+         config.toml or with SSL_CERT_FILE"
+    } else {
+        "`wasmtime run` trusts only public CAs; the native `wkg` also trusts \
+         `extra_root_certificates` in config.toml and SSL_CERT_FILE"
+    }
+}
+
 /// Renders a wasi:http error code as a short lowercase phrase.
 fn describe(code: &ErrorCode) -> String {
     match code {
@@ -451,14 +499,11 @@ fn describe(code: &ErrorCode) -> String {
         }
         ErrorCode::ConnectionWriteTimeout => "timed out sending to the registry".into(),
         ErrorCode::ConnectionLimitReached => "connection limit reached".into(),
-        ErrorCode::TlsProtocolError => {
-            "TLS handshake failed (untrusted certificate, or a plain-http registry: see --insecure)"
-                .into()
-        }
-        ErrorCode::TlsCertificateError => "the registry's TLS certificate is not trusted \
-            (add its CA with `extra_root_certificates` in config.toml or with SSL_CERT_FILE; \
-            these need the native wkg, `wasmtime run` trusts public CAs only)"
-            .into(),
+        ErrorCode::TlsProtocolError => format!("TLS handshake failed ({})", plain_http_hint()),
+        ErrorCode::TlsCertificateError => format!(
+            "the registry's TLS certificate is not trusted ({})",
+            untrusted_hint()
+        ),
         ErrorCode::TlsAlertReceived(a) => format!(
             "TLS alert from the registry: {}",
             a.alert_message.as_deref().unwrap_or("unknown")

@@ -157,13 +157,47 @@ impl Registries {
                     metadata
                 }
             };
+            let warg_only = metadata.preferred_protocol() == Some("warg")
+                && !metadata.configured_protocols().contains(&"oci");
             resolution = resolution.with_metadata(metadata)?;
+            if warg_only {
+                // config.toml chose OCI for it: say what its metadata says.
+                let why = wkg_core::config::ResolveError::UnknownBackend {
+                    registry: resolution.registry().clone(),
+                    backend: "warg".into(),
+                };
+                eprintln!("warning: {why}; trying OCI at the registry's own host");
+            }
         }
         let registry = resolution.registry().clone();
         if let Backend::Local { root } = resolution.backend() {
             return Ok(Source::Local { root: root.into() });
         }
-        let (host, repository) = oci_repository(&resolution.oci_location(), &registry, package);
+        let location = resolution.oci_location();
+        if let Some(prefix) = location.namespace_prefix.as_deref()
+            && !prefix.is_empty()
+            && !prefix.ends_with('/')
+        {
+            // Joined as is, as wkg does (wasmcloud.com#1044).
+            eprintln!(
+                "warning: the `namespacePrefix` `{prefix}` for registry `{registry}` does not end \
+                 in `/`, so `{package}` is looked up as `{prefix}{}/{}`; write `{prefix}/` for \
+                 `{prefix}/{}/{}`",
+                package.namespace(),
+                package.name(),
+                package.namespace(),
+                package.name()
+            );
+        }
+        let (host, repository) = oci_repository(&location, &registry, package);
+        if repository.bytes().any(|b| b.is_ascii_uppercase()) {
+            bail!(
+                "`{package}` maps to the OCI repository `{repository}` (namespacePrefix `{}` of \
+                 registry `{registry}`), which has uppercase letters; OCI repository names \
+                 must be lowercase (wasm-pkg-tools#134)",
+                location.namespace_prefix.as_deref().unwrap_or_default()
+            );
+        }
         let oci = self.config.registry_config(&registry).and_then(|c| c.oci());
         let scheme = oci
             .and_then(|o| o.protocol)

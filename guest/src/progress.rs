@@ -75,3 +75,9 @@ impl Progress {
 fn stderr_is_terminal() -> bool {
     wasip2::cli::terminal_stderr::get_terminal_stderr().is_some()
 }
+
+/// A status line on stderr in cargo's layout: the verb right-aligned in 12
+/// columns, then the message (`      Locked wasi:http 0.2.3`).
+pub fn status(verb: &str, message: impl std::fmt::Display) {
+    eprintln!("{verb:>12} {message}");
+}

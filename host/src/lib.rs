@@ -14,33 +14,38 @@
 //! ```
 //!
 //! The engine and the compiled component are made once per [`Wkg`] and
-//! reused by every [`Wkg::run`]. Compiled code is cached on disk (see
-//! [`CodeCache`]), so only the first start of a new `wkg.wasm` pays for
-//! Cranelift.
+//! reused by every [`Wkg::run`]. The embedded `wkg.wasm` comes compiled
+//! for the target at build time: the first start copies that code into the
+//! code cache (see [`CodeCache`]) and every start maps it from there, so
+//! no start pays for Cranelift unless the CPU differs from the build's (or
+//! the component is another one, [`Wkg::from_component`]).
 //!
 //! The component's HTTP requests go through this crate's own wasi:http
 //! handler: only to the hosts an [`Invocation`] allows ([`HostPolicy`]),
 //! over connections kept open for reuse during a run, with https trusting
 //! the Mozilla roots plus the certificates of its [`Trust`].
 
-use std::fs;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+mod code;
+mod engine;
 mod helpers;
 mod outgoing;
+mod proxy;
 mod tls;
 
 pub use outgoing::HostPolicy;
 use outgoing::Outgoing;
+pub use proxy::Proxies;
 pub use tls::Trust;
 
 /// The `wkg.wasm` component built from `guest/`.
@@ -146,6 +151,9 @@ pub struct Invocation {
     /// The TLS certificates its https requests trust beyond the Mozilla
     /// roots.
     pub trust: Trust,
+    /// The HTTP proxies its requests go through ([`Proxies::from_env`]);
+    /// none by default.
+    pub proxies: Proxies,
     /// A docker `config.json` (a host path) whose credential helpers
     /// (`credsStore`, `credHelpers`) the host runs when the component asks
     /// for a server's credential; the component then sees
@@ -224,6 +232,14 @@ impl Invocation {
         self
     }
 
+    /// Sends its requests through `proxies` (for example
+    /// `Proxies::from_env(|name| std::env::var(name).ok())`, as the `wkg`
+    /// command does).
+    pub fn proxies(mut self, proxies: Proxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
     /// Captures stdout and stderr, up to `limit` bytes each, for
     /// [`Outcome`] or [`Client::output`].
     pub fn capture(mut self, limit: usize) -> Self {
@@ -277,13 +293,18 @@ impl WasiHttpView for State {
 
 impl Wkg {
     /// Loads the embedded component: from the code cache when it holds
-    /// code for this `wkg.wasm`, this wasmtime and this CPU, otherwise by
-    /// compiling it (about a second) and storing the result.
+    /// code for this `wkg.wasm`, this wasmtime and this CPU; else from the
+    /// code compiled at build time, stored into the cache first; else (a
+    /// CPU the build's code does not fit) by compiling it (seconds) and
+    /// storing the result.
     ///
     /// # Errors
     /// Compilation or linking failures (bugs). An unusable cache entry is
     /// replaced, never an error.
     pub fn new(cache: CodeCache) -> Result<Wkg> {
+        if let Some((engine, component)) = code::embedded() {
+            return Wkg::link(engine, &component);
+        }
         Wkg::build(WKG_WASM, &WKG_WASM_SHA256[..16], cache)
     }
 
@@ -299,17 +320,19 @@ impl Wkg {
         Wkg::build(bytes, &format!("{:016x}", hasher.finish()), cache)
     }
 
+    /// A new engine, with the component from the code cache or compiled.
     fn build(bytes: &[u8], key: &str, cache: CodeCache) -> Result<Wkg> {
-        let mut config = Config::new();
-        // Loading cached code registers no unwind tables with the system
-        // unwinder (wasmtime's own backtraces do not need them): faster starts.
-        config.native_unwind_info(false);
-        let engine = Engine::new(&config)?;
-        let component = load(&engine, bytes, key, cache.dir().as_deref())?;
+        let engine = Engine::new(&code::runtime_config()?)?;
+        let component = code::load(&engine, bytes, key, cache.dir().as_deref())?;
+        Wkg::link(engine, &component)
+    }
+
+    /// Links WASI and wasi:http for `component`.
+    fn link(engine: Engine, component: &wasmtime::component::Component) -> Result<Wkg> {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        let instance = linker.instantiate_pre(&component)?;
+        let instance = linker.instantiate_pre(component)?;
         let client = bindings::ClientPre::new(instance.clone()).ok();
         let pre = CommandPre::new(instance)?;
         Ok(Wkg {
@@ -449,6 +472,7 @@ impl Wkg {
             outgoing: Outgoing::new(
                 invocation.hosts.clone(),
                 invocation.trust.clone(),
+                invocation.proxies.clone(),
                 invocation
                     .credential_helpers
                     .clone()
@@ -596,72 +620,4 @@ fn capture(output: &Output) -> Option<MemoryOutputPipe> {
         Output::Inherit => None,
         Output::Capture(limit) => Some(MemoryOutputPipe::new(*limit)),
     }
-}
-
-/// The compiled component, from `cache` or freshly compiled into it.
-fn load(engine: &Engine, bytes: &[u8], key: &str, cache: Option<&Path>) -> Result<Component> {
-    let Some(dir) = cache else {
-        return Component::new(engine, bytes).map_err(|e| anyhow!("compiling wkg.wasm: {e:?}"));
-    };
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    let file = dir.join(format!("wkg-{key}-{:016x}.cwasm", hasher.finish()));
-    if file.is_file()
-        && let Ok(component) = deserialize(engine, &file)
-    {
-        return Ok(component);
-    }
-    let code = engine
-        .precompile_component(bytes)
-        .map_err(|e| anyhow!("compiling wkg.wasm: {e:?}"))?;
-    // A cache that cannot be written only costs the next start its speed.
-    if fs::create_dir_all(dir).is_ok() {
-        prune(dir);
-        let temp = dir.join(format!(".{}.tmp", std::process::id()));
-        if fs::write(&temp, &code).is_ok() && fs::rename(&temp, &file).is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-    }
-    #[allow(unsafe_code)]
-    // SAFETY: `code` was produced by `precompile_component` of this engine
-    // just above.
-    let component = unsafe { Component::deserialize(engine, &code) }?;
-    Ok(component)
-}
-
-/// Entries of other builds kept beside a new one: switching between a few
-/// builds (an installed wkg, one under development) does not recompile.
-const KEEP_OTHER_BUILDS: usize = 3;
-
-/// Removes all but the newest [`KEEP_OTHER_BUILDS`] entries, so the cache
-/// does not grow with every build of `wkg.wasm`.
-fn prune(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut code: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("wkg-") && name.ends_with(".cwasm")
-        })
-        .map(|e| {
-            let modified = e.metadata().and_then(|m| m.modified());
-            (modified.unwrap_or(std::time::UNIX_EPOCH), e.path())
-        })
-        .collect();
-    code.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
-    for (_, stale) in code.into_iter().skip(KEEP_OTHER_BUILDS) {
-        let _ = fs::remove_file(stale);
-    }
-}
-
-#[allow(unsafe_code)]
-fn deserialize(engine: &Engine, file: &Path) -> Result<Component> {
-    // SAFETY: the file is one this host wrote into its own cache directory
-    // with `precompile_component`, named after the hash of the component and
-    // of the engine's compatibility settings; wasmtime checks the header of
-    // the artifact and refuses code from another version or configuration.
-    Ok(unsafe { Component::deserialize_file(engine, file) }?)
 }

@@ -13,7 +13,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use wkg_host::{CodeCache, Invocation, Preopen, Trust, Wkg};
+use wkg_host::{CodeCache, Invocation, Preopen, Proxies, Trust, Wkg};
+
+mod arguments;
+mod modes;
+
+use arguments::{HostSide, PathArg};
 
 /// Environment variables the component sees; everything else stays out.
 fn forwarded(name: &str) -> bool {
@@ -51,7 +56,7 @@ fn run() -> anyhow::Result<i32> {
     if side.writes {
         // The component may create the config file, but only inside a
         // directory it was given: make sure the global one exists.
-        if let Some(dir) = side.path(&env).as_deref().and_then(Path::parent) {
+        if let Some(dir) = side.config_path(&env).as_deref().and_then(Path::parent) {
             let _ = std::fs::create_dir_all(dir);
         }
     }
@@ -59,7 +64,9 @@ fn run() -> anyhow::Result<i32> {
         env.push(("WKG_HOST_LAUNCHES_EDITOR".into(), "1".into()));
     }
     if side.uses_cache {
-        // Likewise the package cache (wkg creates it on first use).
+        // Likewise the global package cache (wkg creates it on first use). A
+        // `--cache` directory is left to the component to create (a dry run
+        // creates none): its nearest existing ancestor is preopened.
         let cache =
             wkg_core::config::global_cache_dir(var(&env, "XDG_CACHE_HOME"), var(&env, "HOME"));
         if let Some(dir) = cache {
@@ -72,11 +79,23 @@ fn run() -> anyhow::Result<i32> {
     // The component finds the nearest `wkg.toml` above it through `PWD`.
     env.retain(|(k, _)| k != "PWD");
     env.push(("PWD".into(), cwd.display().to_string()));
-    let mut preopens = preopens(&args, &env)?;
+    let config = registry_config(&side, &env, &cwd);
+    // `local` registries' roots, relative to the working directory as in wkg.
+    let roots = config
+        .registry_configs()
+        .values()
+        .filter_map(|r| r.local())
+        .map(|local| PathArg {
+            typed: PathBuf::from(&local.root),
+            dir: true,
+            writable: true,
+        });
+    let mut preopens = preopens(&side, roots, &env)?;
     if side.project {
         preopens.extend(project_preopens(&cwd));
     }
-    let trust = trust(&side, &env, &cwd);
+    let trust = trust(&side, &config);
+    let modes = modes::Kept::before(user_files(&side, &env, &cwd));
     // The component runs on this thread; the workers drive the network
     // meanwhile, so hashing in the component overlaps with transfers.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -101,11 +120,13 @@ fn run() -> anyhow::Result<i32> {
             env: env.clone(),
             preopens,
             trust,
+            proxies: Proxies::from_env(|name| std::env::var(name).ok()),
             credential_helpers: docker_config,
             ..Default::default()
         })
         .await
     })?;
+    modes.restore();
     if code == 0 && side.edit {
         launch_editor(&side, &env)?;
     }
@@ -114,12 +135,9 @@ fn run() -> anyhow::Result<i32> {
 
 /// The TLS trust for this run: `SSL_CERT_FILE` for every host, and, for the
 /// commands that connect, the `extra_root_certificates` and
-/// `accept_invalid_certificates` of the config the component reads (as
-/// [`HostSide::path`] finds it, then `./wkg.toml`'s `[config]`), parsed by
-/// the same core crate. A file that does not parse is left to the component
-/// to report; a certificate that cannot be read is a warning.
-fn trust(side: &HostSide, env: &[(String, String)], cwd: &Path) -> Trust {
-    use wkg_core::config::Config;
+/// `accept_invalid_certificates` of the config the component reads
+/// ([`registry_config`]); a certificate that cannot be read is a warning.
+fn trust(side: &HostSide, config: &wkg_core::config::Config) -> Trust {
     let mut trust = Trust::default();
     if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|f| !f.is_empty()) {
         // Read at the first https connection.
@@ -128,9 +146,30 @@ fn trust(side: &HostSide, env: &[(String, String)], cwd: &Path) -> Trust {
     if !side.connects {
         return trust;
     }
+    let (from_config, problems) = Trust::from_config(config);
+    trust.extend(from_config);
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
+    trust
+}
+
+/// The registry config the component reads, for a command that connects
+/// (as [`HostSide::config_path`] finds it, then `./wkg.toml`'s `[config]`),
+/// parsed by the same core crate; empty otherwise. A file that does not
+/// parse is left to the component to report.
+fn registry_config(
+    side: &HostSide,
+    env: &[(String, String)],
+    cwd: &Path,
+) -> wkg_core::config::Config {
+    use wkg_core::config::Config;
+    if !side.connects {
+        return Config::default();
+    }
     let read = |path: &Path| std::fs::read_to_string(cwd.join(path)).ok();
     let mut config = side
-        .path(env)
+        .config_path(env)
         .and_then(|p| read(&p))
         .and_then(|text| Config::from_toml(&text, "config.toml").ok())
         .unwrap_or_default();
@@ -140,16 +179,33 @@ fn trust(side: &HostSide, env: &[(String, String)], cwd: &Path) -> Trust {
     {
         config = config.merge(project);
     }
-    let (from_config, problems) = Trust::from_config(&config);
-    trust.extend(from_config);
-    for problem in problems {
-        eprintln!("warning: {problem}");
+    config
+}
+
+/// The files of the user's a command may rewrite: the config file for
+/// `wkg config`, the project's `wkg.toml` and `wkg.lock` for project
+/// commands. The config file is one that may hold credentials.
+fn user_files(side: &HostSide, env: &[(String, String)], cwd: &Path) -> Vec<(PathBuf, bool)> {
+    let mut files = Vec::new();
+    if side.writes
+        && let Some(config) = side.config_path(env)
+    {
+        files.push((cwd.join(config), true));
     }
-    trust
+    if side.project {
+        let root = cwd
+            .ancestors()
+            .find(|d| d.join(wkg_core::project::PROJECT_FILE_NAME).is_file())
+            .unwrap_or(cwd);
+        files.push((root.join(wkg_core::project::PROJECT_FILE_NAME), false));
+        files.push((root.join(wkg_core::lock::LOCK_FILE_NAME), false));
+        files.push((cwd.join(wkg_core::lock::LOCK_FILE_NAME), false));
+    }
+    files
 }
 
 /// The non-empty value of `name` in `env`.
-fn var<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn var<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
     env.iter()
         .find(|(n, v)| n == name && !v.is_empty())
         .map(|(_, v)| v.as_str())
@@ -162,78 +218,11 @@ fn docker_config_dir(env: &[(String, String)]) -> Option<PathBuf> {
         .or_else(|| var(env, "HOME").map(|h| Path::new(h).join(".docker")))
 }
 
-/// What the host must do around a `wkg config` command or a package
-/// command, read from the arguments (the component parses them for real).
-#[derive(Debug, Default)]
-struct HostSide {
-    /// `--edit`: the host starts `$EDITOR` after the component seeded the file.
-    edit: bool,
-    /// `--edit` or `--default-registry`: the file may be created.
-    writes: bool,
-    /// `--config <path>`.
-    config: Option<PathBuf>,
-    /// A package or `oci` command, which uses the cache.
-    uses_cache: bool,
-    /// A project command (`build`, `fetch`, `update`, `publish`), which
-    /// reads the nearest `wkg.toml` and the local dependencies it names.
-    project: bool,
-    /// A command that connects to registries (`oci` and the package
-    /// commands).
-    connects: bool,
-}
-
-impl HostSide {
-    fn parse(args: &[String]) -> HostSide {
-        let mut rest = args.iter().skip(1);
-        let mut side = HostSide::default();
-        let command = loop {
-            match rest.next().map(String::as_str) {
-                None => return side,
-                Some("--color") => _ = rest.next(),
-                Some(arg) if !arg.starts_with('-') => break arg,
-                Some(_) => {}
-            }
-        };
-        side.project = matches!(command, "publish" | "build" | "fetch" | "update" | "wit");
-        // `oci` keeps its digest hints of large files there.
-        side.uses_cache = side.project || matches!(command, "get" | "oci");
-        side.connects = side.uses_cache || command == "oci";
-        let is_config = command == "config";
-        while let Some(arg) = rest.next() {
-            match arg.as_str() {
-                "--config" => side.config = rest.next().map(PathBuf::from),
-                a if a.starts_with("--config=") => {
-                    side.config = Some(PathBuf::from(&a["--config=".len()..]));
-                }
-                "-e" | "--edit" if is_config => side.edit = true,
-                "--default-registry" if is_config => side.writes = true,
-                a if is_config && a.starts_with("--default-registry=") => side.writes = true,
-                _ => {}
-            }
-        }
-        side.writes |= side.edit;
-        side
-    }
-
-    /// The file the command edits, found as the component finds it.
-    fn path(&self, env: &[(String, String)]) -> Option<PathBuf> {
-        if let Some(path) = &self.config {
-            return Some(path.clone());
-        }
-        if let Some(file) = var(env, "WKG_CONFIG_FILE") {
-            return Some(PathBuf::from(file));
-        }
-        let global =
-            wkg_core::config::global_config_path(var(env, "XDG_CONFIG_HOME"), var(env, "HOME"));
-        global.map(PathBuf::from)
-    }
-}
-
 /// Starts `$EDITOR <config file>` and waits; its exit status is ignored, as
 /// in wkg.
 fn launch_editor(side: &HostSide, env: &[(String, String)]) -> anyhow::Result<()> {
     let editor = std::env::var_os("EDITOR").filter(|e| !e.is_empty());
-    let (Some(editor), Some(path)) = (editor, side.path(env)) else {
+    let (Some(editor), Some(path)) = (editor, side.config_path(env)) else {
         return Ok(());
     };
     std::process::Command::new(&editor)
@@ -244,7 +233,11 @@ fn launch_editor(side: &HostSide, env: &[(String, String)]) -> anyhow::Result<()
 }
 
 /// The directories to preopen, keyed by the path the component sees.
-fn preopens(args: &[String], env: &[(String, String)]) -> anyhow::Result<Vec<Preopen>> {
+fn preopens(
+    side: &HostSide,
+    more: impl Iterator<Item = PathArg>,
+    env: &[(String, String)],
+) -> anyhow::Result<Vec<Preopen>> {
     let var = |k: &str| var(env, k).map(PathBuf::from);
     let mut dirs: BTreeMap<String, Preopen> = BTreeMap::new();
     let mut add = |host: PathBuf, writable: bool| {
@@ -274,21 +267,22 @@ fn preopens(args: &[String], env: &[(String, String)]) -> anyhow::Result<Vec<Pre
     if let Some(dir) = docker_config_dir(env) {
         add(dir, false);
     }
-    for file in [var("WKG_CONFIG_FILE"), var("WKG_CACHE_DIR")]
+    // The paths the user typed, and those of `WKG_CONFIG_FILE` and
+    // `WKG_CACHE_DIR`, at the paths the user sees.
+    let real_cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.clone());
+    let from_env = [("WKG_CONFIG_FILE", false), ("WKG_CACHE_DIR", true)]
         .into_iter()
-        .flatten()
-    {
-        if let Some(dir) = nearest_dir(&file) {
-            add(dir, true);
-        }
-    }
-    // Absolute paths on the command line (`-o /tmp/x.wasm`, `--config=/etc/…`).
-    for arg in args.iter().skip(1) {
-        let value = arg.split_once('=').map_or(arg.as_str(), |(_, v)| v);
-        if value.starts_with('/')
-            && let Some(dir) = nearest_dir(Path::new(value))
-        {
-            add(dir, true);
+        .filter_map(|(name, dir)| {
+            Some(PathArg {
+                typed: var(name)?,
+                dir,
+                writable: true,
+            })
+        });
+    for arg in side.paths.iter().cloned().chain(from_env).chain(more) {
+        if let Some(p) = arguments::preopen_for(&cwd, &real_cwd, &arg) {
+            let entry = dirs.entry(p.guest.clone()).or_insert(p);
+            entry.writable |= arg.writable;
         }
     }
 

@@ -34,6 +34,7 @@ use wkg_core::digest::Digest;
 use wkg_core::host_digest;
 
 use crate::helpers::Helpers;
+use crate::proxy::{Proxies, ProxyServer};
 use crate::tls::{Trust, host_matches};
 
 /// Which hosts the component may send HTTP requests to.
@@ -85,6 +86,7 @@ impl Outgoing {
     pub(crate) fn new(
         policy: HostPolicy,
         trust: Trust,
+        proxies: Proxies,
         helpers: Option<Arc<Helpers>>,
         digest_key: &str,
     ) -> Outgoing {
@@ -94,6 +96,7 @@ impl Outgoing {
             digest_key: digest_key.into(),
             connector: Arc::new(Connector {
                 trust,
+                proxies,
                 file_roots: OnceLock::new(),
                 tls: Mutex::default(),
                 idle: Mutex::default(),
@@ -102,20 +105,31 @@ impl Outgoing {
     }
 }
 
-/// Whether https, and `host:port`.
-type Key = (bool, String);
+/// How a connection reaches its server, which is also what connections are
+/// pooled by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Route {
+    /// Straight to `host:port`, with TLS for https.
+    Direct { https: bool, authority: String },
+    /// Plain http through the proxy at `proxy` (`host:port`): requests in
+    /// absolute form, for any server.
+    Forward { proxy: String },
+    /// A `CONNECT` tunnel through the proxy to `authority`, TLS inside.
+    Tunnel { proxy: String, authority: String },
+}
 
 /// An idle connection, and since when it has been kept.
 type Idle = (SendRequest<WasiBody>, Instant);
 
 struct Connector {
     trust: Trust,
+    proxies: Proxies,
     /// The certificates of the trust's root files, read on the first
     /// https connection.
     file_roots: OnceLock<Vec<Vec<u8>>>,
     /// The TLS configuration per authority, made on its first connection.
     tls: Mutex<HashMap<String, Arc<rustls::ClientConfig>>>,
-    idle: Mutex<HashMap<Key, Vec<Idle>>>,
+    idle: Mutex<HashMap<Route, Vec<Idle>>>,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
@@ -182,13 +196,38 @@ impl Connector {
         let uri = request.uri();
         let https = uri.scheme() == Some(&Scheme::HTTPS);
         let authority = uri.authority().ok_or(Error::HttpRequestUriInvalid)?;
-        let authority = match authority.port() {
-            Some(_) => authority.to_string(),
-            None => format!("{authority}:{}", if https { 443 } else { 80 }),
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let proxy = self
+            .proxies
+            .for_target(https, authority.host(), port)
+            .cloned();
+        let authority = format!("{}:{port}", authority.host());
+        let route = match &proxy {
+            Some(proxy) if https => Route::Tunnel {
+                proxy: proxy.authority.clone(),
+                authority,
+            },
+            Some(proxy) => Route::Forward {
+                proxy: proxy.authority.clone(),
+            },
+            None => Route::Direct { https, authority },
         };
-        // Over a direct connection the request line carries only the path.
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
+        if let Some(why) = proxy.as_ref().and_then(|p| p.unusable.clone()) {
+            return Err(Error::InternalError(Some(why)));
+        }
+        if let Route::Forward { .. } = route {
+            // To a proxy the request line carries the whole URL.
+            if let Some(value) = proxy.as_ref().and_then(|p| p.authorization.clone()) {
+                request
+                    .headers_mut()
+                    .insert(http::header::PROXY_AUTHORIZATION, value);
+            }
+        } else {
+            // Over a direct connection (or a tunnel) it carries only the path.
+            let path = uri.path_and_query().map_or("/", |p| p.as_str());
+            *request.uri_mut() =
+                http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
+        }
 
         let (mut sent_tally, mut response_digest) = (None, None);
         match hashing {
@@ -211,20 +250,25 @@ impl Connector {
             None => {}
         }
 
-        let key = (https, authority);
+        let key = route;
         let first_byte = options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let mut reused = self.take_idle(&key);
+        // Plain-http proxies often close a connection after each answer
+        // without saying so (tinyproxy does), so those are not kept.
+        let pooled = !matches!(key, Route::Forward { .. });
+        let mut reused = if pooled { self.take_idle(&key) } else { None };
         let response = loop {
             let fresh = reused.is_none();
             let mut sender = match reused.take() {
                 Some(sender) => sender,
-                None => self.connect(&key, &options).await?,
+                None => self.connect(&key, proxy.as_ref(), &options).await?,
             };
             let sent = tokio::time::timeout(first_byte, sender.try_send_request(request)).await;
             match sent {
                 Err(_) => return Err(Error::ConnectionReadTimeout),
                 Ok(Ok(response)) => {
-                    self.put_idle(key, sender);
+                    if pooled {
+                        self.put_idle(key, sender);
+                    }
                     break response;
                 }
                 Ok(Err(mut e)) => match e.take_message() {
@@ -259,7 +303,7 @@ impl Connector {
     }
 
     /// A ready idle connection for `key`, dropping closed and stale ones.
-    fn take_idle(&self, key: &Key) -> Option<SendRequest<WasiBody>> {
+    fn take_idle(&self, key: &Route) -> Option<SendRequest<WasiBody>> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let list = idle.get_mut(key)?;
         list.retain(|(sender, since)| !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT);
@@ -269,7 +313,7 @@ impl Connector {
 
     /// Keeps `sender` for the next request to `key`; it becomes ready once
     /// the response now under way has been read.
-    fn put_idle(&self, key: Key, sender: SendRequest<WasiBody>) {
+    fn put_idle(&self, key: Route, sender: SendRequest<WasiBody>) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let list = idle.entry(key).or_default();
         if list.len() < MAX_IDLE {
@@ -277,22 +321,31 @@ impl Connector {
         }
     }
 
-    /// A new connection to `authority`, with TLS for https; its I/O runs on
+    /// A new connection for `route`, with TLS for https; its I/O runs on
     /// a task of its own until every sender for it is dropped.
     async fn connect(
         &self,
-        (https, authority): &Key,
+        route: &Route,
+        proxy: Option<&ProxyServer>,
         options: &RequestOptions,
     ) -> Result<SendRequest<WasiBody>, Error> {
         let timeout = options.connect_timeout.unwrap_or(DEFAULT_TIMEOUT);
         let connecting = async {
-            let tcp = TcpStream::connect(authority.as_str())
+            let (server, tls_to) = match route {
+                Route::Direct { https, authority } => (authority, https.then_some(authority)),
+                Route::Forward { proxy } => (proxy, None),
+                Route::Tunnel { proxy, authority } => (proxy, Some(authority)),
+            };
+            let mut tcp = TcpStream::connect(server.as_str())
                 .await
                 .map_err(Error::Connect)?;
             let _ = tcp.set_nodelay(true);
-            if !*https {
-                return handshake(tcp).await;
+            if let (Route::Tunnel { authority, .. }, Some(proxy)) = (route, proxy) {
+                tunnel(&mut tcp, authority, proxy).await?;
             }
+            let Some(authority) = tls_to else {
+                return handshake(tcp).await;
+            };
             let config = self.tls_config(authority)?;
             let host = authority
                 .rsplit_once(':')
@@ -326,6 +379,56 @@ impl Connector {
         configs.insert(authority.to_owned(), config.clone());
         Ok(config)
     }
+}
+
+/// Asks `proxy` for a tunnel to `authority` over `tcp` (RFC 9110 §9.3.6)
+/// and reads its answer; a refusal names the proxy (without credentials)
+/// and its status line.
+async fn tunnel(tcp: &mut TcpStream, authority: &str, proxy: &ProxyServer) -> Result<(), Error> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+    if let Some(value) = &proxy.authorization {
+        let value = value.to_str().unwrap_or_default();
+        head.push_str(&format!("Proxy-Authorization: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    tcp.write_all(head.as_bytes())
+        .await
+        .map_err(Error::Connect)?;
+    // The answer's head, read a byte at a time so that nothing of the
+    // tunnel's first bytes is taken.
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\n") {
+        if answer.len() > 16 * 1024 {
+            return Err(Error::InternalError(Some(format!(
+                "proxy `{}` sent an overlong answer to CONNECT",
+                proxy.shown
+            ))));
+        }
+        let byte = tcp.read_u8().await.map_err(|_| {
+            Error::InternalError(Some(format!(
+                "proxy `{}` closed the connection instead of opening a tunnel to `{authority}`",
+                proxy.shown
+            )))
+        })?;
+        answer.push(byte);
+    }
+    let text = String::from_utf8_lossy(&answer);
+    let status_line = text.lines().next().unwrap_or_default();
+    let status = status_line.split_whitespace().nth(1).unwrap_or_default();
+    if status.starts_with('2') {
+        return Ok(());
+    }
+    let hint = if matches!(status, "401" | "407") {
+        " (put credentials in the proxy URL: http://user:password@host:port)"
+    } else {
+        ""
+    };
+    Err(Error::InternalError(Some(format!(
+        "proxy `{}` refused the tunnel to `{authority}`: {}{hint}",
+        proxy.shown,
+        status_line.trim()
+    ))))
 }
 
 async fn handshake<S>(stream: S) -> Result<SendRequest<WasiBody>, Error>

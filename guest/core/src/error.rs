@@ -1,6 +1,6 @@
 //! The registry error envelope (distribution spec, "Error Codes"):
 //! `{"errors": [{"code": "...", "message": "...", "detail": ...}]}`, and
-//! helpers for quoting response bodies in error messages.
+//! helpers for quoting response bodies and OS errors in error messages.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -198,8 +198,50 @@ pub fn body_excerpt(body: &[u8], max: usize) -> String {
     cleaned
 }
 
+/// `message` without the `(os error N)` that `std` appends to an OS error:
+/// inside a component N is a WASI errno (`44` for "No such file or
+/// directory"), which means nothing to a person and differs from the
+/// native OS's number.
+pub fn without_errno(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(" (os error ") {
+        let tail = &rest[at + " (os error ".len()..];
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && tail[digits..].starts_with(')') {
+            out.push_str(&rest[..at]);
+            rest = &tail[digits + 1..];
+        } else {
+            out.push_str(&rest[..at + 1]);
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wasi_errnos_are_dropped() {
+        use super::without_errno;
+        let cases = [
+            (
+                "reading `x.toml`: No such file or directory (os error 44)",
+                "reading `x.toml`: No such file or directory",
+            ),
+            ("a (os error 63) b (os error 8)", "a b"),
+            ("not one (os error x)", "not one (os error x)"),
+            ("(os error 2)", "(os error 2)"),
+            (" (os error ", " (os error "),
+            ("plain", "plain"),
+            ("", ""),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(without_errno(input), expected, "{input}");
+        }
+    }
+
     use super::*;
 
     #[test]

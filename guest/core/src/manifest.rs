@@ -39,6 +39,8 @@ pub const SOURCE_ANNOTATION: &str = "org.opencontainers.image.source";
 pub const URL_ANNOTATION: &str = "org.opencontainers.image.url";
 /// Pre-defined annotation: the authors, free-form.
 pub const AUTHORS_ANNOTATION: &str = "org.opencontainers.image.authors";
+/// Pre-defined annotation: the URL of the documentation.
+pub const DOCUMENTATION_ANNOTATION: &str = "org.opencontainers.image.documentation";
 /// `Accept` header value for manifest requests: the manifest types this
 /// crate reads, plus the index type so registries answer with it and
 /// [`ImageManifest::from_json`] can name it in the error.

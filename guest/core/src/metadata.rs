@@ -32,6 +32,7 @@ pub const LOCAL_PROTOCOL: &str = "local";
 const PREFERRED_PROTOCOL: &str = "preferredProtocol";
 const OCI_REGISTRY: &str = "ociRegistry";
 const OCI_NAMESPACE_PREFIX: &str = "ociNamespacePrefix";
+const WARG_URL: &str = "wargUrl";
 
 /// A registry's metadata document; [`Default`] is what a registry without
 /// one (HTTP 404, or any fetch failure) gets.
@@ -54,6 +55,9 @@ pub struct RegistryMetadata {
     protocols: BTreeMap<String, Map<String, Value>>,
     oci_registry: Option<String>,
     oci_namespace_prefix: Option<String>,
+    /// The legacy `wargUrl`, which names a warg registry (kept so that a
+    /// rewritten config keeps it).
+    warg_url: Option<Value>,
 }
 
 /// Where packages live in an OCI registry, from the `oci` protocol
@@ -128,6 +132,7 @@ impl RegistryMetadata {
                 OCI_NAMESPACE_PREFIX => {
                     metadata.oci_namespace_prefix = optional_string(&key, value)?;
                 }
+                WARG_URL => metadata.warg_url = Some(value).filter(|v| !v.is_null()),
                 _ => match value {
                     Value::Object(mut config) => {
                         strip_nulls(&mut config);
@@ -164,6 +169,11 @@ impl RegistryMetadata {
         match (keys.next(), keys.next()) {
             (Some(only), None) => Some(only),
             (None, _) if self.oci_registry.is_some() => Some(OCI_PROTOCOL),
+            // Only the legacy warg key: a warg registry (wkg ignores the key
+            // and then fails to find the package over OCI).
+            (None, _) if self.warg_url.is_some() && self.oci_namespace_prefix.is_none() => {
+                Some("warg")
+            }
             _ => None,
         }
     }
@@ -276,6 +286,9 @@ impl Serialize for RegistryMetadata {
         }
         if let Some(prefix) = &self.oci_namespace_prefix {
             map.serialize_entry(OCI_NAMESPACE_PREFIX, prefix)?;
+        }
+        if let Some(url) = &self.warg_url {
+            map.serialize_entry(WARG_URL, url)?;
         }
         for (protocol, config) in &self.protocols {
             let config = Value::Object(config.clone());

@@ -78,13 +78,26 @@ pub struct Override {
     pub version: Option<VersionReq>,
 }
 
-/// `[metadata]` and `[workspace.metadata]`.
+/// `[metadata]` and `[workspace.metadata]`, as the wasm-pkg-tools README
+/// documents it (wkg 0.16.1 itself rejects its list-valued `authors` and
+/// its `categories` and `documentation`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metadata {
-    /// One string, not a list (alias `author`).
-    #[serde(default, alias = "author")]
+    /// A string or a list of strings (alias `author`); a list is kept
+    /// joined with `", "`, the one string wasm-metadata's `authors` section
+    /// and the `org.opencontainers.image.authors` annotation hold.
+    #[serde(default, alias = "author", deserialize_with = "one_or_many")]
     pub authors: Option<String>,
+    /// Keywords (the README's `categories = ["wasm-pkg"]`); no wasm-metadata
+    /// section or standard OCI annotation holds them, so they are accepted
+    /// and not published.
+    #[serde(default)]
+    pub categories: Option<Vec<String>>,
+    /// The documentation URL: the `org.opencontainers.image.documentation`
+    /// annotation when the package is published from its directory.
+    #[serde(default)]
+    pub documentation: Option<String>,
     /// The description.
     #[serde(default)]
     pub description: Option<String>,
@@ -100,6 +113,24 @@ pub struct Metadata {
     /// The source control revision.
     #[serde(default)]
     pub revision: Option<String>,
+}
+
+/// A string, or a list of strings joined with `", "`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(Some(
+        match OneOrMany::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("expected a string or a list of strings"))?
+        {
+            OneOrMany::One(s) => s,
+            OneOrMany::Many(list) => list.join(", "),
+        },
+    ))
 }
 
 /// `[workspace]`. Without `members` it is wkg's unimplemented member
@@ -286,6 +317,7 @@ wasi = "wasi.dev"
                 source: Some("https://github.com/example/http".to_owned()),
                 homepage: Some("https://example.com".to_owned()),
                 revision: Some("f00ba4".to_owned()),
+                ..Metadata::default()
             })
         );
         assert_eq!(manifest.workspace, None);
@@ -331,6 +363,36 @@ wasi = "wasi.dev"
         // An alias and its field together are one key given twice.
         let err = error("[metadata]\nauthors = \"A\"\nauthor = \"B\"\n");
         assert!(err.message().contains("duplicate field `authors`"), "{err}");
+    }
+
+    #[test]
+    fn the_readmes_metadata_example() {
+        let manifest = parse(
+            "[metadata]\n\
+             authors = [\"WasmPkg <wasm-pkg@bytecodealliance.org>\", \"B <b@example.com>\"]\n\
+             categories = [\"wasm-pkg\"]\n\
+             description = \"WASI HTTP interface\"\n\
+             license = \"Apache-2.0\"\n\
+             documentation = \"https://docs.foobar.baz\"\n\
+             homepage = \"https://foobar.baz\"\n\
+             repository = \"https://github.com/bytecodealliance/wasm-pkg-tools\"\n",
+        );
+        let m = manifest.metadata.unwrap();
+        assert_eq!(
+            m.authors.as_deref(),
+            Some("WasmPkg <wasm-pkg@bytecodealliance.org>, B <b@example.com>")
+        );
+        assert_eq!(m.categories, Some(vec!["wasm-pkg".to_owned()]));
+        assert_eq!(m.documentation.as_deref(), Some("https://docs.foobar.baz"));
+        assert_eq!(m.licenses.as_deref(), Some("Apache-2.0"));
+        let err = error("[metadata]\nauthors = 3\n");
+        assert!(
+            err.message().contains("a string or a list of strings"),
+            "{err}"
+        );
+        assert_eq!(err.line(), Some(2));
+        let err = error("[metadata]\nkeywords = []\n");
+        assert!(err.message().contains("unknown field `keywords`"), "{err}");
     }
 
     #[test]
@@ -416,7 +478,11 @@ wasi = "wasi.dev"
                 (2, 1),
                 "unknown field `licence`",
             ),
-            ("[metadata]\nauthors = [\"A\"]\n", (2, 11), "invalid type"),
+            (
+                "[metadata]\nauthors = [1]\n",
+                (2, 11),
+                "a string or a list of strings",
+            ),
             (
                 "[workspace]\nroot = \"..\"\n",
                 (2, 1),
@@ -426,7 +492,7 @@ wasi = "wasi.dev"
             (
                 "[workspace.metadata]\nauthor = 1\n",
                 (2, 10),
-                "invalid type",
+                "a string or a list of strings",
             ),
             (
                 "[config]\nnamespaces = 1\n",

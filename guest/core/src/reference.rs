@@ -66,7 +66,10 @@ pub enum ReferenceErrorKind {
         registry: String,
     },
     /// The repository contains uppercase letters.
-    #[error("repository must be lowercase")]
+    #[error(
+        "repository must be lowercase (wasm-pkg-tools#134): the OCI distribution spec allows \
+         only `a-z`, `0-9` and the separators `.`, `_`, `__`, `-` and `/` in repository names"
+    )]
     RepositoryNotLowercase,
     /// A repository path component is empty or badly formed.
     #[error("repository component `{component}` must match `[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*`")]

@@ -3,13 +3,15 @@
 //!
 //! Where wkg goes wrong this does not: `--package` works for binaries
 //! without a version (wasm-pkg-tools#250); an existing version is refused
-//! (or, with `--skip-dupes`, skipped) whether or not the semver check runs;
+//! (or, with `--skip-dupes`, skipped), and replaced only with
+//! `--skip-semver-check`, with a warning naming the old content's digest;
 //! `--dry-run` writes nothing anywhere, not even the cache; the layer
 //! streams from the file.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use wkg_core::manifest::DOCUMENTATION_ANNOTATION;
 use wkg_core::package::{PackageRef, PackageSpec, Version};
 use wkg_core::publish::{annotations, neighbours, waves};
 
@@ -35,6 +37,8 @@ const MAX_COMPARED: u64 = 256 * 1024 * 1024;
 struct Candidate {
     content: BlobSource,
     inspection: Inspection,
+    /// The `[metadata]` documentation URL of a package built here.
+    documentation: Option<String>,
 }
 
 pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
@@ -87,8 +91,9 @@ struct Checked {
 }
 
 /// The checks before anything is written: a version an OCI tag can hold,
-/// not already published (`None`, after a warning, with `--skip-dupes`),
-/// and semver-compatible with its neighbours unless `--skip-semver-check`.
+/// not already published (`None`, after a warning, with `--skip-dupes`;
+/// replaced, after a warning, with `--skip-semver-check`), and
+/// semver-compatible with its neighbours unless `--skip-semver-check`.
 async fn check(
     candidate: Candidate,
     package: PackageRef,
@@ -114,10 +119,28 @@ async fn check(
             );
             return Ok(None);
         }
-        bail!(
-            "{package}@{version} already exists in the registry; publish a new version, \
-             or pass `--skip-dupes` to skip it"
+        if !args.skip_semver_check {
+            bail!(
+                "{package}@{version} already exists in the registry; publish a new version, \
+                 or pass `--skip-dupes` to skip it"
+            );
+        }
+        // As upstream's `duplicate_version_with_skip_semver_check` asserts:
+        // without the check, the release is published over the old one.
+        let old = source
+            .release(&package, &version)
+            .await
+            .with_context(|| format!("reading the existing release {package}@{version}"))?;
+        eprintln!(
+            "warning: replacing the existing release {package}@{version} (content {}): \
+             `--skip-semver-check` publishes over it",
+            old.digest
         );
+        if !args.dry_run
+            && let (Source::Oci { registry, .. }, Ok(cache)) = (&source, Cache::open(&args.common))
+        {
+            cache.forget_release(registry, &package, &version);
+        }
     }
     if !args.skip_semver_check {
         check_compatibility(&source, &package, &version, &published, &candidate).await?;
@@ -150,7 +173,13 @@ impl Checked {
             })?,
             author: None,
             title: format!("{}.wasm", package.name()),
-            annotations: annotations(&version, &metadata),
+            annotations: {
+                let mut all = annotations(&version, &metadata);
+                if let Some(url) = candidate.documentation.clone() {
+                    all.insert(DOCUMENTATION_ANNOTATION.to_owned(), url);
+                }
+                all
+            },
         };
         let artifact = Artifact::new(candidate.content, &candidate.inspection, description);
         source
@@ -224,6 +253,7 @@ async fn run_many(args: PublishArgs) -> anyhow::Result<()> {
         let candidate = Candidate {
             content: BlobSource::Bytes(built.bytes),
             inspection,
+            documentation: built.documentation,
         };
         let version = member.name.version.clone().expect("checked above");
         if let Some(c) = check(
@@ -264,6 +294,7 @@ fn read(path: &Path, common: &Common) -> anyhow::Result<Candidate> {
             hints: Cache::open(common).ok().map(|c| c.file_hints()),
         },
         inspection,
+        documentation: None,
     })
 }
 
@@ -299,6 +330,7 @@ async fn build(
     Ok(Candidate {
         content: BlobSource::Bytes(built.bytes),
         inspection,
+        documentation: built.documentation,
     })
 }
 

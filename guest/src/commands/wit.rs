@@ -201,9 +201,10 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
             .get(&dep.package, Some(dep.registry.as_str()), &dep.requirement);
         match old {
             Some(old) if old.version != dep.version => {
-                eprintln!("Updated {} {} -> {}", dep.package, old.version, dep.version);
+                let moved = format!("{} {} -> {}", dep.package, old.version, dep.version);
+                crate::progress::status("Updated", moved);
             }
-            None => eprintln!("Locked {} {}", dep.package, dep.version),
+            None => crate::progress::status("Locked", format!("{} {}", dep.package, dep.version)),
             Some(_) => {}
         }
     }
@@ -224,23 +225,64 @@ pub async fn build(args: BuildArgs) -> anyhow::Result<()> {
     built.lock = merged_lock(&project, &members, built.lock);
     check_locked(args.lock.locked, &project, &built.lock)?;
     let output = match args.output {
-        Some(output) => output,
-        None => PathBuf::from(default_output(&built.name)),
+        Some(output) => {
+            write_atomic(&output, &built.bytes)
+                .with_context(|| format!("writing `{}`", output.display()))?;
+            output
+        }
+        None => write_default_output(&built.name, &built.bytes)?,
     };
-    write_atomic(&output, &built.bytes)
-        .with_context(|| format!("writing `{}`", output.display()))?;
     project.write_lock(&built.lock)?;
     eprintln!("WIT package written to {}", output.display());
     Ok(())
 }
 
-/// `<namespace>_<name>[@<version>].wasm`: wkg's name with `_` for `:`,
-/// which file systems such as NTFS refuse (wasm-pkg-tools#211).
-fn default_output(name: &PackageName) -> String {
-    match &name.version {
-        Some(v) => format!("{}_{}@{v}.wasm", name.namespace, name.name),
-        None => format!("{}_{}.wasm", name.namespace, name.name),
-    }
+/// Writes `bytes` under wkg's default name, `<namespace>:<name>[@<version>].wasm`
+/// in the working directory. Where the file system refuses the `:` (NTFS,
+/// wasm-pkg-tools#211) it falls back to `<namespace>_<name>[@<version>].wasm`
+/// and says so on stderr. Returns the path written.
+///
+/// # Errors
+/// I/O errors other than a refused name.
+fn write_default_output(name: &PackageName, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    let file = |separator: char| {
+        let version = name.version.as_ref().map(|v| format!("@{v}"));
+        let version = version.unwrap_or_default();
+        PathBuf::from(format!(
+            "{}{separator}{}{version}.wasm",
+            name.namespace, name.name
+        ))
+    };
+    let wkg_name = file(':');
+    let refused = match write_atomic(&wkg_name, bytes) {
+        Ok(()) => return Ok(wkg_name),
+        Err(e) if name_refused(&e) => e,
+        Err(e) => return Err(e).with_context(|| format!("writing `{}`", wkg_name.display())),
+    };
+    let fallback = file('_');
+    write_atomic(&fallback, bytes).with_context(|| format!("writing `{}`", fallback.display()))?;
+    eprintln!(
+        "warning: the file system refused the name `{}` ({}); wrote `{}` instead",
+        wkg_name.display(),
+        crate::io::describe(&refused),
+        fallback.display()
+    );
+    Ok(fallback)
+}
+
+/// Whether an error creating a file says its name is not allowed, rather
+/// than that the directory is missing or not writable.
+fn name_refused(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    !matches!(
+        e.kind(),
+        ErrorKind::NotFound
+            | ErrorKind::PermissionDenied
+            | ErrorKind::StorageFull
+            | ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::QuotaExceeded
+            | ErrorKind::Interrupted
+    )
 }
 
 /// A WIT package built from a directory.
@@ -248,6 +290,9 @@ fn default_output(name: &PackageName) -> String {
 pub struct Built {
     pub name: PackageName,
     pub bytes: Vec<u8>,
+    /// The `documentation` URL of `[metadata]`, which no wasm-metadata
+    /// section holds: the publish of this build annotates the manifest.
+    pub documentation: Option<String>,
     /// The lock the build resolved with.
     pub lock: LockFile,
 }
@@ -281,7 +326,13 @@ pub async fn build_package(
             .and_then(|w| w.metadata.as_ref())
     });
     let bytes = add_metadata(&encoded, &name, metadata)?;
-    Ok(Built { name, bytes, lock })
+    let documentation = metadata.and_then(|m| m.documentation.clone());
+    Ok(Built {
+        name,
+        bytes,
+        documentation,
+        lock,
+    })
 }
 
 fn add_metadata(
@@ -317,6 +368,10 @@ fn add_metadata(
         }
         if let Some(v) = &m.revision {
             add.revision = AddMetadataField::Set(wasm_metadata::Revision::new(v.clone()));
+        }
+        if let Some(v) = &m.documentation {
+            // Not a wasm-metadata section; checked as a URL all the same.
+            wasm_metadata::Homepage::new(v).with_context(|| bad("documentation"))?;
         }
     }
     add.to_wasm(encoded)

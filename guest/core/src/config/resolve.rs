@@ -49,7 +49,7 @@ pub enum ResolveError {
     },
     /// The config or the metadata names a backend other than `oci` and
     /// `local` (for example `warg`, removed in wkg 0.16.0).
-    #[error("unknown backend type \"{backend}\" for registry `{registry}`")]
+    #[error("{}", unknown_backend(registry, backend))]
     UnknownBackend {
         /// The registry.
         registry: Registry,
@@ -71,14 +71,33 @@ pub enum ResolveError {
     },
 }
 
+/// The message of [`ResolveError::UnknownBackend`]: for `warg`, that wkg
+/// dropped it and how to map the namespace to an OCI registry instead.
+fn unknown_backend(registry: &Registry, backend: &str) -> String {
+    if backend == "warg" {
+        format!(
+            "registry `{registry}` is a warg registry, and warg is not supported \
+             (it was removed from wkg in 0.16.0); map the namespace to an OCI registry in \
+             config.toml, for example `[namespace_registries]` \
+             `<namespace> = {{ registry = \"{registry}\", metadata = {{ preferredProtocol = \"oci\", \
+             \"oci\" = {{ registry = \"ghcr.io\", namespacePrefix = \"<org>/\" }} }} }}`"
+        )
+    } else {
+        format!("unknown backend type \"{backend}\" for registry `{registry}`")
+    }
+}
+
 /// The backend the metadata asks for: its preferred protocol, else `oci`;
-/// `local` is refused.
+/// `local` is refused. A document that prefers `warg` but also configures
+/// `oci` (the wasm-pkg-tools README's example) gets `oci`: wkg 0.16 has no
+/// warg and refuses it.
 fn backend_from_metadata(
     registry: &Registry,
     metadata: &RegistryMetadata,
 ) -> Result<Backend, ResolveError> {
     match metadata.preferred_protocol() {
         None | Some(OCI_PROTOCOL) => Ok(Backend::Oci),
+        Some("warg") if metadata.configured_protocols().contains(&OCI_PROTOCOL) => Ok(Backend::Oci),
         Some(LOCAL_PROTOCOL) => Err(ResolveError::LocalFromMetadata {
             registry: registry.clone(),
         }),

@@ -97,12 +97,14 @@ fn formats_and_preferred_protocol() {
             location(None, None),
             &["oci"],
         ),
+        // Only the legacy warg key: a warg registry.
         (
             r#"{"wargUrl":"https://warg.example.com","$schema":"x","n":1}"#,
-            None,
+            Some("warg"),
             location(None, None),
             &[],
         ),
+        (r#"{"$schema":"x","n":1}"#, None, location(None, None), &[]),
     ];
     for (json, preferred, oci, protocols) in cases {
         let metadata = parse(json);

@@ -229,7 +229,9 @@ fn exact_error_messages() {
     let err = "UPPER/x".parse::<Reference>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid reference `UPPER/x`: repository must be lowercase"
+        "invalid reference `UPPER/x`: repository must be lowercase (wasm-pkg-tools#134): \
+         the OCI distribution spec allows only `a-z`, `0-9` and the separators `.`, `_`, `__`, \
+         `-` and `/` in repository names"
     );
     assert_eq!(err.kind(), &ReferenceErrorKind::RepositoryNotLowercase);
 }

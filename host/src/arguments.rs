@@ -1,0 +1,362 @@
+//! What the native `wkg` must know of the command line before the component
+//! runs (the component parses it for real, with wkg's clap tree): which
+//! command it is, and every path the user typed, so that the host can
+//! preopen the directories those paths need, at the paths the user sees.
+
+use std::path::{Component, Path, PathBuf};
+
+use wkg_host::Preopen;
+
+/// A path as the user typed it, and how the command uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathArg {
+    pub typed: PathBuf,
+    /// A directory (`--cache`, `-d`, `fetch DIR`, an output ending in `/`),
+    /// else a file, whose parent directory is what is needed.
+    pub dir: bool,
+    pub writable: bool,
+}
+
+/// What the host must do around a command.
+#[derive(Debug, Default)]
+pub struct HostSide {
+    /// `--edit`: the host starts `$EDITOR` after the component seeded the file.
+    pub edit: bool,
+    /// `--edit` or `--default-registry`: the file may be created.
+    pub writes: bool,
+    /// `wkg config`.
+    pub is_config: bool,
+    /// `--config <path>`.
+    pub config: Option<PathBuf>,
+    /// `--cache <dir>`.
+    pub cache: Option<PathBuf>,
+    /// A package or `oci` command, which uses the cache.
+    pub uses_cache: bool,
+    /// A project command (`build`, `fetch`, `update`, `publish`), which
+    /// reads the nearest `wkg.toml` and the local dependencies it names.
+    pub project: bool,
+    /// A command that connects to registries (`oci` and the package
+    /// commands).
+    pub connects: bool,
+    /// The paths on the command line.
+    pub paths: Vec<PathArg>,
+}
+
+/// Options that take a value, per command (after the global `--color`).
+fn takes_value(command: &str, option: &str) -> bool {
+    let common = matches!(option, "--config" | "--cache");
+    common
+        || match command {
+            "get" => matches!(option, "-o" | "--output" | "--format" | "--registry"),
+            "publish" => matches!(option, "--registry" | "--package"),
+            "pull" => matches!(option, "-o" | "--output" | "-u" | "-p" | "--insecure"),
+            "push" => matches!(
+                option,
+                "-a" | "--author" | "--annotation" | "-u" | "-p" | "--insecure"
+            ),
+            "build" => matches!(option, "-d" | "--wit-dir" | "-o" | "--output"),
+            "fetch" => matches!(option, "-t" | "--type"),
+            "update" => matches!(option, "-d" | "--wit-dir" | "-t" | "--type"),
+            "config" => option == "--default-registry",
+            _ => false,
+        }
+}
+
+impl HostSide {
+    /// Reads `args` (the first is the program name). Unknown options are
+    /// passed over: the component reports them.
+    pub fn parse(args: &[String]) -> HostSide {
+        let mut side = HostSide::default();
+        let mut words = args.iter().skip(1).map(String::as_str);
+        let mut command = loop {
+            match words.next() {
+                None => return side,
+                Some("--color") => _ = words.next(),
+                Some(arg) if !arg.starts_with('-') => break arg,
+                Some(_) => {}
+            }
+        };
+        // `oci pull|push` and the deprecated `wit build|fetch|update`.
+        let group = command;
+        if matches!(command, "oci" | "wit") {
+            match words.next() {
+                Some(sub) => command = sub,
+                None => return side,
+            }
+        }
+        side.project =
+            group == "wit" || matches!(command, "publish" | "build" | "fetch" | "update");
+        // `oci` keeps its digest hints of large files there.
+        side.uses_cache = side.project || matches!(group, "get" | "oci");
+        side.connects = side.uses_cache;
+        side.is_config = command == "config";
+
+        let mut options: Vec<(&str, &str)> = Vec::new();
+        let mut positionals: Vec<&str> = Vec::new();
+        let mut only_positionals = false;
+        while let Some(word) = words.next() {
+            if only_positionals || !word.starts_with('-') || word == "-" {
+                positionals.push(word);
+                continue;
+            }
+            if word == "--" {
+                only_positionals = true;
+                continue;
+            }
+            let (name, inline) = match word.split_once('=') {
+                Some((name, value)) if word.starts_with("--") => (name, Some(value)),
+                // `-ofile`: a short option with its value attached.
+                _ if !word.starts_with("--") && word.len() > 2 => (&word[..2], Some(&word[2..])),
+                _ => (word, None),
+            };
+            if takes_value(command, name) {
+                let value = inline.or_else(|| words.next());
+                if let Some(value) = value {
+                    options.push((name, value));
+                }
+            } else {
+                options.push((name, ""));
+            }
+        }
+
+        let file = |typed: &str, writable| PathArg {
+            dir: typed.ends_with('/'),
+            typed: PathBuf::from(typed),
+            writable,
+        };
+        let dir = |typed: &str| PathArg {
+            typed: PathBuf::from(typed),
+            dir: true,
+            writable: true,
+        };
+        for &(name, value) in &options {
+            match name {
+                "--config" => {
+                    side.config = Some(PathBuf::from(value));
+                    side.paths.push(file(value, true));
+                }
+                "--cache" => {
+                    side.cache = Some(PathBuf::from(value));
+                    side.paths.push(dir(value));
+                }
+                "-o" | "--output" => side.paths.push(file(value, true)),
+                "-d" | "--wit-dir" => side.paths.push(dir(value)),
+                "-e" | "--edit" if side.is_config => side.edit = true,
+                "--default-registry" if side.is_config => side.writes = true,
+                _ => {}
+            }
+        }
+        let has = |names: &[&str]| options.iter().any(|(n, _)| names.contains(n));
+        match command {
+            "publish" => {
+                for typed in positionals {
+                    let wasm = Path::new(typed).extension().is_some_and(|e| e == "wasm");
+                    side.paths.push(PathArg {
+                        typed: PathBuf::from(typed),
+                        dir: !wasm,
+                        writable: false,
+                    });
+                }
+            }
+            "push" => {
+                if let Some(typed) = positionals.get(1) {
+                    side.paths.push(file(typed, false));
+                }
+            }
+            "fetch" => side
+                .paths
+                .push(dir(positionals.first().copied().unwrap_or("wit"))),
+            "build" | "update" if !has(&["-d", "--wit-dir"]) => side.paths.push(dir("wit")),
+            _ => {}
+        }
+        side.writes |= side.edit;
+        side
+    }
+
+    /// The config file the command reads or edits, found as the component
+    /// finds it: `--config`, `WKG_CONFIG_FILE`, else the global one.
+    pub fn config_path(&self, env: &[(String, String)]) -> Option<PathBuf> {
+        if let Some(path) = &self.config {
+            return Some(path.clone());
+        }
+        if let Some(file) = crate::var(env, "WKG_CONFIG_FILE") {
+            return Some(PathBuf::from(file));
+        }
+        let global = wkg_core::config::global_config_path(
+            crate::var(env, "XDG_CONFIG_HOME"),
+            crate::var(env, "HOME"),
+        );
+        global.map(PathBuf::from)
+    }
+}
+
+/// The preopen that gives the component `arg` as typed, if the working
+/// directory's preopen does not already: its directory (a file's parent),
+/// or that directory's nearest existing ancestor, named as the user typed
+/// it. wasi-libc finds the preopen for a path by its leading components,
+/// so `../x.toml` is opened in a preopen named `..`, and the operating
+/// system resolves that directory here, as it would for the native tool:
+/// through symbolic links, `..` taken physically.
+///
+/// A relative directory that lies physically inside `cwd` needs nothing;
+/// one reached through `..` or a symbolic link that leaves `cwd` does.
+pub fn preopen_for(cwd: &Path, real_cwd: &Path, arg: &PathArg) -> Option<Preopen> {
+    let dir = if arg.dir {
+        arg.typed.as_path()
+    } else {
+        arg.typed.parent()?
+    };
+    let existing = dir.ancestors().find(|a| cwd.join(a).is_dir())?;
+    // `./x` is `x` to wasi-libc.
+    let shown: PathBuf = existing
+        .components()
+        .skip_while(|c| matches!(c, Component::CurDir))
+        .collect();
+    if shown.as_os_str().is_empty() {
+        return None;
+    }
+    if shown.is_relative() {
+        let lexical = wkg_core::project::normalize_path(&shown);
+        let inside = !lexical.starts_with("..")
+            && cwd
+                .join(&shown)
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(real_cwd));
+        if inside {
+            return None;
+        }
+    }
+    Some(Preopen {
+        host: cwd.join(&shown),
+        guest: shown.to_str()?.to_owned(),
+        writable: arg.writable,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(line: &str) -> HostSide {
+        let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        HostSide::parse(&args)
+    }
+
+    /// A path as typed, whether a directory, whether writable.
+    type Typed<'a> = (&'a str, bool, bool);
+
+    fn typed(side: &HostSide) -> Vec<Typed<'_>> {
+        side.paths
+            .iter()
+            .map(|p| (p.typed.to_str().unwrap(), p.dir, p.writable))
+            .collect()
+    }
+
+    #[test]
+    fn paths_per_command() {
+        let cases: &[(&str, &[Typed])] = &[
+            (
+                "wkg get wasi:http -o ../out/ --config ../c.toml",
+                &[("../out/", true, true), ("../c.toml", false, true)],
+            ),
+            (
+                "wkg get wasi:http --output=../x.wit",
+                &[("../x.wit", false, true)],
+            ),
+            ("wkg get wasi:http -o../x.wit", &[("../x.wit", false, true)]),
+            ("wkg --color never build", &[("wit", true, true)]),
+            (
+                "wkg build -d ../w -o ../b.wasm --cache ../c",
+                &[
+                    ("../w", true, true),
+                    ("../b.wasm", false, true),
+                    ("../c", true, true),
+                ],
+            ),
+            (
+                "wkg fetch ../app/wit -t wasm",
+                &[("../app/wit", true, true)],
+            ),
+            ("wkg wit fetch", &[("wit", true, true)]),
+            ("wkg update -d x wasi:http", &[("x", true, true)]),
+            (
+                "wkg publish ../a.wasm ../wit --package a:b@1.0.0",
+                &[("../a.wasm", false, false), ("../wit", true, false)],
+            ),
+            (
+                "wkg oci push -a me --annotation k=../v ghcr.io/a/b:1 ../a.wasm",
+                &[("../a.wasm", false, false)],
+            ),
+            (
+                "wkg oci pull ghcr.io/a/b:1 -o ../a.wasm",
+                &[("../a.wasm", false, true)],
+            ),
+            (
+                "wkg config --config ../c.toml",
+                &[("../c.toml", false, true)],
+            ),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(typed(&side(line)), *expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn command_kinds() {
+        let s = side("wkg config --default-registry=ghcr.io");
+        assert!(s.is_config && s.writes && !s.edit && !s.connects);
+        let s = side("wkg config -e");
+        assert!(s.edit && s.writes);
+        let s = side("wkg oci pull ghcr.io/a/b:1");
+        assert!(s.connects && s.uses_cache && !s.project);
+        let s = side("wkg wit build");
+        assert!(s.project && s.connects);
+        assert!(!side("wkg --version").connects);
+    }
+
+    #[test]
+    fn preopens_as_typed() {
+        let root = tempfile::tempdir().unwrap();
+        let real = root.path().canonicalize().unwrap();
+        let cwd = real.join("project");
+        std::fs::create_dir_all(cwd.join("sub")).unwrap();
+        std::fs::create_dir_all(real.join("elsewhere")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(real.join("elsewhere"), cwd.join("link")).unwrap();
+        let arg = |typed: &str, dir| PathArg {
+            typed: PathBuf::from(typed),
+            dir,
+            writable: true,
+        };
+        let guest = |a: PathArg| preopen_for(&cwd, &cwd, &a).map(|p| (p.guest, p.host));
+
+        assert_eq!(guest(arg("x.toml", false)), None);
+        assert_eq!(guest(arg("sub/x.toml", false)), None);
+        assert_eq!(guest(arg("./sub/../x.toml", false)), None);
+        assert_eq!(
+            guest(arg("../x.toml", false)),
+            Some(("..".into(), cwd.join("..")))
+        );
+        assert_eq!(
+            guest(arg("./../elsewhere/new/out.wasm", false)),
+            Some(("../elsewhere".into(), cwd.join("../elsewhere")))
+        );
+        assert_eq!(
+            guest(arg("sub/../../x", true)),
+            Some(("sub/../..".into(), cwd.join("sub/../..")))
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            guest(arg("link/out.wasm", false)),
+            Some(("link".into(), cwd.join("link")))
+        );
+        let absolute = real.join("elsewhere/x.wasm");
+        assert_eq!(
+            guest(arg(absolute.to_str().unwrap(), false)),
+            Some((
+                real.join("elsewhere").display().to_string(),
+                real.join("elsewhere")
+            ))
+        );
+    }
+}
