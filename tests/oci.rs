@@ -716,3 +716,140 @@ fn self_hosting_the_pulled_tool_pulls_itself_and_runs() {
     assert_eq!(version.code, 0, "{version:?}");
     assert!(version.stdout.starts_with("wkg "), "{version:?}");
 }
+
+const GREET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/greet.wasm");
+
+/// Transient faults from a fault-injecting relay in front of a real
+/// registry are retried (one 503, one 502, a reset, a 429 with
+/// `Retry-After`), each with a status line, and the request counts show
+/// the retry; a 503 that persists fails after the attempts.
+#[test]
+fn transient_faults_are_retried_and_persistent_ones_fail() {
+    use support::faults::{Fault, Faults};
+    let registry = Registry::anonymous();
+    let relay = Faults::start(registry.port);
+    let host = relay.host();
+    let wkg = Wkg::new();
+    let reference = format!("{host}/faults/greet:0.1.0");
+    let run = wkg.run(&["oci", "push", &reference, GREET, "--insecure", &host]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let manifests = "/v2/faults/greet/manifests/";
+    let pull = |out: &str| wkg.run(&["oci", "pull", &reference, "-o", out, "--insecure", &host]);
+
+    let cases = [
+        (Fault::Status(503, vec![]), "(503, attempt 2 of 3"),
+        (Fault::Status(502, vec![]), "(502, attempt 2 of 3"),
+        (Fault::Reset, "attempt 2 of 3"),
+        (
+            Fault::Status(429, vec!["Retry-After: 1".into()]),
+            "(429, attempt 2 of 3, in 1.0 s)",
+        ),
+    ];
+    for (n, (fault, line)) in cases.into_iter().enumerate() {
+        let before = relay.count("GET", manifests);
+        relay.inject(manifests, fault);
+        let started = std::time::Instant::now();
+        let out = format!("pulled-{n}.wasm");
+        let run = pull(&out);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stderr.contains("Retrying GET"), "{run:?}");
+        assert!(run.stderr.contains(line), "{run:?}");
+        assert_eq!(relay.count("GET", manifests) - before, 2, "one retry");
+        assert_eq!(
+            std::fs::read(wkg.path(&out)).unwrap(),
+            std::fs::read(GREET).unwrap()
+        );
+        if line.contains("429") {
+            assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+        }
+    }
+
+    // Never better: three attempts, then the error, and no output file.
+    let before = relay.count("GET", manifests);
+    for _ in 0..3 {
+        relay.inject(manifests, Fault::Status(503, vec![]));
+    }
+    let run = pull("never.wasm");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("503"), "{run:?}");
+    assert_eq!(relay.count("GET", manifests) - before, 3);
+    assert!(!wkg.path("never.wasm").exists());
+    // WKG_HTTP_RETRIES=1: no retry at all; 404 is never retried.
+    let once = Wkg::new().env("WKG_HTTP_RETRIES", "1");
+    relay.inject(manifests, Fault::Status(503, vec![]));
+    let before = relay.count("GET", manifests);
+    let run = once.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "x.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(relay.count("GET", manifests) - before, 1);
+    let before = relay.count("GET", "/v2/faults/missing/");
+    let missing = format!("{host}/faults/missing:1");
+    let run = wkg.run(&["oci", "pull", &missing, "--insecure", &host]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(relay.count("GET", "/v2/faults/missing/") - before, 1);
+    assert!(!run.stderr.contains("Retrying"), "{run:?}");
+}
+
+/// Tag lists that never end are cut short with an error that names the
+/// registry, the repository and the pages read: two pages linking to each
+/// other, and an endless chain of new pages.
+#[test]
+fn endless_tag_lists_end_with_an_error() {
+    use support::faults::{Fault, Faults};
+    let registry = Registry::anonymous();
+    let relay = Faults::start(registry.port);
+    let host = relay.host();
+    let wkg = Wkg::new();
+    std::fs::write(
+        wkg.path("config.toml"),
+        support::registry_config(&host, &["acme"]),
+    )
+    .unwrap();
+    let get = |spec: &str| wkg.run(&["get", spec, "--config", "config.toml", "--cache", "cache"]);
+
+    let list = "/v2/acme/cycle/tags/list";
+    relay.inject(
+        list,
+        Fault::TagPage {
+            next: format!("{list}?page=b"),
+        },
+    );
+    relay.inject(
+        list,
+        Fault::TagPage {
+            next: format!("{list}?page=a"),
+        },
+    );
+    relay.inject(
+        list,
+        Fault::TagPage {
+            next: format!("{list}?page=b"),
+        },
+    );
+    let run = get("acme:cycle");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "the tag list of `acme/cycle` at `{host}` was not read to its end"
+        )),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("leads back to a page already read"),
+        "{run:?}"
+    );
+    assert_eq!(relay.count("GET", list), 3);
+
+    relay.endless_tags("acme/endless");
+    let run = get("acme:endless");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("it goes on past 1000 pages"), "{run:?}");
+    assert_eq!(relay.count("GET", "/v2/acme/endless/tags/list"), 1000);
+}

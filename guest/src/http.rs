@@ -131,6 +131,9 @@ pub enum HttpError {
         method: Method,
         url: String,
         reason: String,
+        /// The connection failed before any byte of a response (refused,
+        /// reset, closed): another attempt may succeed.
+        retryable: bool,
     },
     #[error("reading `{path}` to upload it")]
     BodyFile {
@@ -158,11 +161,13 @@ pub async fn send(
     let (parts, body) = req.into_parts();
     let url = redact(&parts.uri.to_string());
     let method = parts.method.clone();
-    let transport = |reason: String| HttpError::Transport {
+    let failed = |reason: String, retryable: bool| HttpError::Transport {
         method: method.clone(),
         url: url.clone(),
         reason,
+        retryable,
     };
+    let transport = |reason: String| failed(reason, false);
 
     let outgoing = outgoing_request(&parts.method, &parts.uri, &parts.headers, &body)?;
     let options = RequestOptions::new();
@@ -198,7 +203,7 @@ pub async fn send(
         Some(Ok(Err(e))) => {
             return Err(match write_error {
                 Some(WriteError::File(path, source)) => HttpError::BodyFile { path, source },
-                _ => transport(describe(&e)),
+                _ => failed(describe(&e), connection_failed(&e)),
             });
         }
         Some(Err(())) | None => return Err(transport("response already taken".into())),
@@ -476,6 +481,78 @@ fn untrusted_hint() -> &'static str {
     } else {
         "`wasmtime run` trusts only public CAs; the native `wkg` also trusts \
          `extra_root_certificates` in config.toml and SSL_CERT_FILE"
+    }
+}
+
+/// Whether `code` says the connection failed before a response began.
+fn connection_failed(code: &ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::ConnectionRefused
+            | ErrorCode::ConnectionTerminated
+            | ErrorCode::ConnectionTimeout
+            | ErrorCode::DestinationUnavailable
+            | ErrorCode::HttpResponseIncomplete
+    )
+}
+
+/// Sends an idempotent request (GET or HEAD, no body) that `build` makes
+/// afresh for each attempt, retried as [`wkg_core::retry`] says: on a
+/// connection that failed before a response, and on `429`, `502`, `503`
+/// and `504`, with backoff or the response's `Retry-After`. Each retry is
+/// a status line on stderr.
+///
+/// # Errors
+/// As [`send`], for the last attempt; a retryable status after the last
+/// attempt is returned as the response.
+pub async fn send_idempotent(
+    build: impl Fn() -> Result<http::Request<Body>, HttpError>,
+    timeouts: Timeouts,
+) -> Result<http::Response<IncomingBody>, HttpError> {
+    use wkg_core::retry;
+    let attempts = retry::attempts(std::env::var("WKG_HTTP_RETRIES").ok().as_deref());
+    let mut attempt = 1;
+    loop {
+        let request = build()?;
+        let (method, url) = (request.method().clone(), redact(&request.uri().to_string()));
+        let outcome = send(request, timeouts).await;
+        if attempt >= attempts {
+            return outcome;
+        }
+        let jitter =
+            f64::from(wasip2::random::random::get_random_u64() as u32) / f64::from(u32::MAX);
+        let (why, wait) = match &outcome {
+            Ok(res) if retry::retryable_status(res.status().as_u16()) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let asked = res
+                    .headers()
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| retry::retry_after(v, now));
+                (
+                    res.status().as_u16().to_string(),
+                    asked.unwrap_or_else(|| retry::backoff(attempt, jitter)),
+                )
+            }
+            Err(HttpError::Transport {
+                reason,
+                retryable: true,
+                ..
+            }) => (reason.clone(), retry::backoff(attempt, jitter)),
+            _ => return outcome,
+        };
+        drop(outcome);
+        attempt += 1;
+        crate::progress::status(
+            "Retrying",
+            format!(
+                "{method} {url} ({why}, attempt {attempt} of {attempts}, in {:.1} s)",
+                wait.as_secs_f64()
+            ),
+        );
+        wstd::task::sleep(wstd::time::Duration::from(wait)).await;
     }
 }
 

@@ -236,8 +236,12 @@ impl Registries {
     async fn fetch_metadata(&self, registry: &Registry) -> RegistryMetadata {
         let url = well_known_url(registry);
         let fetched = async {
-            let req = http::Request::get(&url).body(Body::Empty)?;
-            let mut res = wasi_http::send(req, self.timeouts).await?;
+            let build = || {
+                http::Request::get(&url)
+                    .body(Body::Empty)
+                    .map_err(|_| wasi_http::HttpError::InvalidUrl(url.clone()))
+            };
+            let mut res = wasi_http::send_idempotent(build, self.timeouts).await?;
             if res.status() == StatusCode::NOT_FOUND {
                 return anyhow::Ok(None);
             }

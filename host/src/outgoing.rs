@@ -274,6 +274,11 @@ impl Connector {
                 Ok(Err(mut e)) => match e.take_message() {
                     // Never written: the connection was closed under it.
                     Some(unsent) if !fresh => request = unsent,
+                    // Closed by the server before any answer: say so (the
+                    // component may try again), not "protocol error".
+                    _ if e.error().is_incomplete_message() => {
+                        return Err(Error::ConnectionTerminated);
+                    }
                     _ => return Err(Error::Hyper(e.into_error())),
                 },
             }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod faults;
 pub mod proxy;
 pub mod token;
 pub mod wellknown;

@@ -63,6 +63,7 @@ pub mod package;
 pub mod project;
 pub mod publish;
 pub mod reference;
+pub mod retry;
 pub mod tags;
 pub mod urls;
 

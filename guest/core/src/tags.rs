@@ -150,9 +150,121 @@ pub fn next_link(link_header: &str) -> Option<String> {
     }
 }
 
+/// At most this many pages of one tag list are read.
+pub const MAX_TAG_PAGES: usize = 1_000;
+/// At most this many tags of one repository are read.
+pub const MAX_TAGS: usize = 100_000;
+
+/// Follows the pages of one tag list, and stops a registry that would
+/// never end it: a page that links to one already read (a cycle of any
+/// length), more than [`MAX_TAG_PAGES`] pages, or more than [`MAX_TAGS`]
+/// tags.
+#[derive(Debug, Default)]
+pub struct Pagination {
+    seen: std::collections::HashSet<String>,
+    pages: usize,
+    tags: usize,
+}
+
+/// Why [`Pagination`] stopped a tag list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PaginationError {
+    /// A `Link` led back to a page already read.
+    #[error("its `Link` header leads back to a page already read (`{url}`) after {pages} pages")]
+    Cycle {
+        /// The repeated page.
+        url: String,
+        /// Pages read.
+        pages: usize,
+    },
+    /// Too many pages.
+    #[error("it goes on past {MAX_TAG_PAGES} pages")]
+    TooManyPages,
+    /// Too many tags.
+    #[error("it has more than {MAX_TAGS} tags after {pages} pages")]
+    TooManyTags {
+        /// Pages read.
+        pages: usize,
+    },
+}
+
+impl Pagination {
+    /// Counts the page read from `url` with `tags` tags, and decides on its
+    /// `next` page: `Ok(Some(next))` to read it, `Ok(None)` at the end.
+    ///
+    /// # Errors
+    /// [`PaginationError`] when the list must stop.
+    pub fn advance(
+        &mut self,
+        url: &str,
+        tags: usize,
+        next: Option<String>,
+    ) -> Result<Option<String>, PaginationError> {
+        self.seen.insert(url.to_owned());
+        self.pages += 1;
+        self.tags = self.tags.saturating_add(tags);
+        if self.tags > MAX_TAGS {
+            return Err(PaginationError::TooManyTags { pages: self.pages });
+        }
+        let Some(next) = next else {
+            return Ok(None);
+        };
+        if self.seen.contains(&next) {
+            return Err(PaginationError::Cycle {
+                url: next,
+                pages: self.pages,
+            });
+        }
+        if self.pages >= MAX_TAG_PAGES {
+            return Err(PaginationError::TooManyPages);
+        }
+        Ok(Some(next))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pagination_ends() {
+        // A page that links to itself, two pages that link to each other.
+        let mut p = Pagination::default();
+        let err = p.advance("/a", 1, Some("/a".into())).unwrap_err();
+        assert_eq!(
+            err,
+            PaginationError::Cycle {
+                url: "/a".into(),
+                pages: 1
+            }
+        );
+        let mut p = Pagination::default();
+        assert_eq!(p.advance("/a", 1, Some("/b".into())), Ok(Some("/b".into())));
+        let err = p.advance("/b", 1, Some("/a".into())).unwrap_err();
+        assert!(err.to_string().contains("after 2 pages"), "{err}");
+        // An endless chain of new pages.
+        let mut p = Pagination::default();
+        let mut url = "/0".to_owned();
+        let mut read = 0;
+        let err = loop {
+            read += 1;
+            match p.advance(&url, 0, Some(format!("/{read}"))) {
+                Ok(Some(next)) => url = next,
+                Ok(None) => unreachable!(),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err, PaginationError::TooManyPages);
+        assert_eq!(read, MAX_TAG_PAGES);
+        // Too many tags.
+        let mut p = Pagination::default();
+        let err = p.advance("/a", MAX_TAGS + 1, None).unwrap_err();
+        assert_eq!(err, PaginationError::TooManyTags { pages: 1 });
+        // The end.
+        let mut p = Pagination::default();
+        assert_eq!(p.advance("/a", 10, None), Ok(None));
+    }
 
     #[test]
     fn parses_tag_lists() {

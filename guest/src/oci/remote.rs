@@ -16,7 +16,7 @@ use wkg_core::host_digest;
 use wkg_core::manifest::{
     DOCKER_MANIFEST_MEDIA_TYPE, Descriptor, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE,
 };
-use wkg_core::tags::{TagList, next_link};
+use wkg_core::tags::{Pagination, TagList, next_link};
 use wkg_core::urls::{resolve_location, with_digest_param};
 
 use super::{Client, Error, transport::Request};
@@ -489,6 +489,7 @@ impl Client {
     pub async fn list_tags(&self, repository: &str) -> Result<Vec<String>, Error> {
         let mut url = self.urls().tags(repository, None, None);
         let mut tags = Vec::new();
+        let mut pages = Pagination::default();
         loop {
             let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
             let res = self.send(req).await?;
@@ -505,10 +506,17 @@ impl Client {
             let body = res.body_mut().bytes(16 * 1024 * 1024).await?;
             let page = TagList::from_json(&body)
                 .map_err(|e| Error::Protocol(format!("invalid tag list from `{url}`: {e}")))?;
+            let count = page.tags.len();
             tags.extend(page.tags);
-            match next {
-                Some(next) if next != url => url = next,
-                _ => return Ok(tags),
+            match pages.advance(&url, count, next) {
+                Ok(Some(next)) => url = next,
+                Ok(None) => return Ok(tags),
+                Err(e) => {
+                    return Err(Error::Protocol(format!(
+                        "the tag list of `{repository}` at `{}` was not read to its end: {e}",
+                        self.registry()
+                    )));
+                }
             }
         }
     }

@@ -160,6 +160,11 @@ impl Client {
         self.credential().is_some() || matches!(*self.auth.borrow(), Auth::Static(_))
     }
 
+    /// The registry as written in references.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
     /// URL builders for this registry.
     pub fn urls(&self) -> &RegistryUrls {
         &self.urls
@@ -174,10 +179,12 @@ impl Client {
     /// refused.
     pub async fn authenticate(&self, repository: &str, actions: Actions) -> Result<(), Error> {
         let url = self.urls.ping();
-        let req = http::Request::get(&url)
-            .body(Body::Empty)
-            .map_err(|e| Error::Protocol(e.to_string()))?;
-        let mut res = wasi_http::send(req, self.timeouts).await?;
+        let build = || {
+            http::Request::get(&url)
+                .body(Body::Empty)
+                .map_err(|_| wasi_http::HttpError::InvalidUrl(redact(&url)))
+        };
+        let mut res = wasi_http::send_idempotent(build, self.timeouts).await?;
         if res.status() == StatusCode::UNAUTHORIZED {
             self.answer_challenge(res.headers(), repository, actions)
                 .await?;
@@ -200,24 +207,37 @@ impl Client {
         let mut url = req.url.clone();
         let mut same_host = true;
         let mut redirects = 0;
+        let idempotent =
+            matches!(req.method, Method::GET | Method::HEAD) && matches!(req.body, Body::Empty);
         loop {
-            let body = req
-                .body
-                .try_clone()
-                .ok_or_else(|| Error::Protocol("request body cannot be replayed".into()))?;
-            let mut builder = http::Request::builder()
-                .method(req.method.clone())
-                .uri(&url);
-            if let Some(h) = builder.headers_mut() {
-                *h = req.headers.clone();
-                if same_host && let Some(value) = self.authorization(req.repository, req.actions) {
-                    h.insert(AUTHORIZATION, value);
+            let authorization = same_host
+                .then(|| self.authorization(req.repository, req.actions))
+                .flatten();
+            let build = || {
+                let body = req.body.try_clone().ok_or_else(|| {
+                    wasi_http::HttpError::InvalidUrl(format!(
+                        "{} (request body cannot be replayed)",
+                        redact(&url)
+                    ))
+                })?;
+                let mut builder = http::Request::builder()
+                    .method(req.method.clone())
+                    .uri(&url);
+                if let Some(h) = builder.headers_mut() {
+                    *h = req.headers.clone();
+                    if let Some(value) = &authorization {
+                        h.insert(AUTHORIZATION, value.clone());
+                    }
                 }
-            }
-            let request = builder
-                .body(body)
-                .map_err(|e| Error::Protocol(format!("invalid request {}: {e}", redact(&url))))?;
-            let res = wasi_http::send(request, self.timeouts).await?;
+                builder
+                    .body(body)
+                    .map_err(|_| wasi_http::HttpError::InvalidUrl(redact(&url)))
+            };
+            let res = if idempotent {
+                wasi_http::send_idempotent(build, self.timeouts).await?
+            } else {
+                wasi_http::send(build()?, self.timeouts).await?
+            };
             let status = res.status();
             if status == StatusCode::UNAUTHORIZED && same_host {
                 if !retried {
@@ -430,14 +450,16 @@ impl Client {
     ) -> Result<String, Error> {
         let scope = wkg_core::auth::repository_scope(repository, actions);
         let url = wkg_core::auth::token_url(realm, service, std::slice::from_ref(&scope));
-        let mut builder = http::Request::get(&url);
-        if let Some(c) = self.credential() {
-            builder = builder.header(AUTHORIZATION, c.basic_header_value());
-        }
-        let req = builder.body(Body::Empty).map_err(|e| {
-            Error::Protocol(format!("invalid token realm `{}`: {e}", redact(realm)))
-        })?;
-        let mut res = wasi_http::send(req, self.timeouts).await?;
+        let build = || {
+            let mut builder = http::Request::get(&url);
+            if let Some(c) = self.credential() {
+                builder = builder.header(AUTHORIZATION, c.basic_header_value());
+            }
+            builder.body(Body::Empty).map_err(|_| {
+                wasi_http::HttpError::InvalidUrl(format!("token realm `{}`", redact(realm)))
+            })
+        };
+        let mut res = wasi_http::send_idempotent(build, self.timeouts).await?;
         if (res.status() == StatusCode::UNAUTHORIZED || res.status() == StatusCode::FORBIDDEN)
             && self.drop_credentials()
         {

@@ -1,0 +1,166 @@
+//! A fault-injecting HTTP relay in front of a real registry: each request
+//! is read, answered with the next fault queued for its path if there is
+//! one, else forwarded to the registry on a connection of its own and the
+//! answer passed back. One request per connection (`connection: close`).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+/// What to do with one request instead of forwarding it.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer with this status (and these extra header lines, `Name: value`).
+    Status(u16, Vec<String>),
+    /// Close the connection without answering.
+    Reset,
+    /// Answer a tag list with no tags and a `Link` to `next`.
+    TagPage { next: String },
+}
+
+#[derive(Default)]
+struct State {
+    /// Faults by path prefix, each used once, in order.
+    faults: Vec<(String, VecDeque<Fault>)>,
+    /// Every `METHOD target` seen.
+    requests: Vec<String>,
+    /// A tag list that never ends: every page links to a new one.
+    endless_tags: Option<String>,
+}
+
+pub struct Faults {
+    pub port: u16,
+    state: Arc<Mutex<State>>,
+}
+
+impl Faults {
+    /// A relay to the registry on `127.0.0.1:<target>`.
+    pub fn start(target: u16) -> Faults {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = shared.clone();
+                std::thread::spawn(move || {
+                    let _ = handle(stream, target, &state);
+                });
+            }
+        });
+        Faults { port, state }
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Queues `fault` for the next request whose path starts with `prefix`.
+    pub fn inject(&self, prefix: &str, fault: Fault) {
+        let mut st = self.state.lock().unwrap();
+        match st.faults.iter_mut().find(|(p, _)| p == prefix) {
+            Some((_, queue)) => queue.push_back(fault),
+            None => st.faults.push((prefix.to_owned(), VecDeque::from([fault]))),
+        }
+    }
+
+    /// Answers every tag list of `repository` with a page that links to a
+    /// page never seen before.
+    pub fn endless_tags(&self, repository: &str) {
+        self.state.lock().unwrap().endless_tags = Some(repository.to_owned());
+    }
+
+    /// How many requests had `METHOD` and a target starting with `prefix`.
+    pub fn count(&self, method: &str, prefix: &str) -> usize {
+        let wanted = format!("{method} {prefix}");
+        let st = self.state.lock().unwrap();
+        st.requests
+            .iter()
+            .filter(|r| r.starts_with(&wanted))
+            .count()
+    }
+}
+
+fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut head = String::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        // The relay speaks one request per connection.
+        if !line.to_ascii_lowercase().starts_with("connection:") {
+            head.push_str(&line);
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    let request_line = head.lines().next().unwrap_or_default().to_owned();
+    let mut parts = request_line.split_whitespace();
+    let (method, target_path) = (
+        parts.next().unwrap_or_default().to_owned(),
+        parts.next().unwrap_or_default().to_owned(),
+    );
+    let path = target_path.split('?').next().unwrap_or_default().to_owned();
+    let fault = {
+        let mut st = state.lock().unwrap();
+        st.requests.push(format!("{method} {target_path}"));
+        let queued = st
+            .faults
+            .iter_mut()
+            .find(|(prefix, queue)| path.starts_with(prefix.as_str()) && !queue.is_empty())
+            .and_then(|(_, queue)| queue.pop_front());
+        let endless = st
+            .endless_tags
+            .as_ref()
+            .filter(|repo| path == format!("/v2/{repo}/tags/list"))
+            .map(|_| Fault::TagPage {
+                next: format!("{path}?page={}", st.requests.len()),
+            });
+        queued.or(endless)
+    };
+    let mut out = client.try_clone()?;
+    match fault {
+        Some(Fault::Reset) => {
+            let _ = client.shutdown(Shutdown::Both);
+            Ok(())
+        }
+        Some(Fault::Status(status, headers)) => {
+            let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+            write!(
+                out,
+                "HTTP/1.1 {status} Fault\r\ncontent-length: 0\r\nconnection: close\r\n{extra}\r\n"
+            )
+        }
+        Some(Fault::TagPage { next }) => {
+            let body = br#"{"name":"x","tags":[]}"#;
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                 link: <{next}>; rel=\"next\"\r\nconnection: close\r\n\r\n",
+                body.len()
+            )?;
+            out.write_all(body)
+        }
+        None => {
+            let mut upstream = TcpStream::connect(("127.0.0.1", target))?;
+            upstream.write_all(head.trim_end_matches("\r\n").as_bytes())?;
+            upstream.write_all(b"\r\nconnection: close\r\n\r\n")?;
+            upstream.write_all(&body)?;
+            std::io::copy(&mut upstream, &mut out)?;
+            Ok(())
+        }
+    }
+}
