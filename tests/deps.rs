@@ -726,3 +726,100 @@ fn update_of_one_package_and_build_metadata() {
     assert!(contains(b"The app"));
     assert!(contains(b"https://example.com/app"));
 }
+
+/// `kill -9` at many moments of a `wkg fetch` that changes the tree: after
+/// each, `wit/deps` is the old tree or the new one (never missing or half
+/// written) and `wkg.lock` is the old lock or the new one; the next run
+/// leaves no leftovers of the killed ones.
+#[test]
+fn kill_at_any_moment_of_a_fetch_leaves_old_or_new() {
+    let (_registry, wkg) = setup();
+    let world = wkg.path("wit/world.wit");
+    write(
+        &world,
+        "package test:app@0.1.0;\n\nworld app {\n  import wasi:clocks/wall-clock@0.2.3;\n}\n",
+    );
+    let run = command(&wkg, "fetch", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let deps = wkg.path("wit/deps");
+    let old = (names(&deps), read(&wkg.path("wkg.lock")));
+    write(
+        &world,
+        "package test:app@0.1.0;\n\nworld app {\n  include wasi:http/proxy@0.2.3;\n}\n",
+    );
+    // The new state, then back to the old one, for reference.
+    let run = command(&wkg, "fetch", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let new = (names(&deps), read(&wkg.path("wkg.lock")));
+    assert_ne!(old, new);
+
+    let config = wkg.path("config.toml");
+    let cache = wkg.path("cache");
+    let args = [
+        "fetch",
+        "--config",
+        config.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+    ];
+    let mut outcomes = std::collections::BTreeMap::new();
+    for n in 0..40u64 {
+        // Alternate between the two worlds, so each run changes the tree.
+        let text = if n % 2 == 0 {
+            "import wasi:clocks/wall-clock@0.2.3;"
+        } else {
+            "include wasi:http/proxy@0.2.3;"
+        };
+        write(
+            &world,
+            &format!("package test:app@0.1.0;\n\nworld app {{\n  {text}\n}}\n"),
+        );
+        let mut child = wkg.command(wkg.cwd.path(), &args).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(500 * n));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        *outcomes.entry(status.success()).or_insert(0) += 1;
+        // Killed between its two renames, a run leaves the old tree moved
+        // aside, complete, for the next run to move back.
+        let aside: Vec<String> = names(&wkg.path("wit"))
+            .into_iter()
+            .filter(|n| n.starts_with(".deps.") && n.ends_with(".old"))
+            .collect();
+        let state = if deps.exists() {
+            names(&deps)
+        } else {
+            assert_eq!(aside.len(), 1, "kill {n}: no deps and {aside:?}");
+            names(&wkg.path("wit").join(&aside[0]))
+        };
+        assert!(
+            state == old.0 || state == new.0,
+            "kill {n}: deps is {state:?}"
+        );
+        let deps = if deps.exists() {
+            deps.clone()
+        } else {
+            wkg.path("wit").join(&aside[0])
+        };
+        let lock = read(&wkg.path("wkg.lock"));
+        assert!(lock == old.1 || lock == new.1, "kill {n}: lock is\n{lock}");
+        for dir in &state {
+            assert_eq!(names(&deps.join(dir)), ["package.wit"], "kill {n}");
+        }
+    }
+    // Killed early and late, and some not killed at all.
+    assert!(
+        outcomes.get(&false).copied().unwrap_or(0) > 0,
+        "{outcomes:?}"
+    );
+
+    // The next run cleans up after the killed ones.
+    let mut run = wkg.command(wkg.cwd.path(), &args);
+    let out = run.env("WKG_LEFTOVER_AGE", "0").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let leftovers: Vec<String> = names(&wkg.path("wit"))
+        .into_iter()
+        .chain(names(wkg.cwd.path()))
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -853,3 +853,49 @@ fn endless_tag_lists_end_with_an_error() {
     assert!(run.stderr.contains("it goes on past 1000 pages"), "{run:?}");
     assert_eq!(relay.count("GET", "/v2/acme/endless/tags/list"), 1000);
 }
+
+/// A blob that crawls in a few bytes at a time, never silent for long
+/// enough for the between-bytes timeout, fails at the low-speed deadline,
+/// with a message that says how to change the floor; nothing is written.
+#[test]
+fn a_crawling_download_fails_at_the_speed_floor() {
+    use support::faults::{Fault, Faults};
+    let registry = Registry::anonymous();
+    let relay = Faults::start(registry.port);
+    let host = relay.host();
+    let wkg = Wkg::new();
+    let big = padded_component(wkg_host::WKG_WASM, 64 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let reference = format!("{host}/faults/slow:0.1.0");
+    let run = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
+    assert_eq!(run.code, 0, "{run:?}");
+    relay.inject(
+        "/v2/faults/slow/blobs/",
+        Fault::Drip {
+            bytes: 64,
+            every: std::time::Duration::from_millis(50),
+        },
+    );
+    let slow = Wkg::new()
+        .env("WKG_HTTP_SPEED_TIME", "2")
+        .env("WKG_HTTP_SPEED_LIMIT", "4096")
+        .env("WKG_HTTP_TIMEOUT", "3");
+    let started = std::time::Instant::now();
+    let run = slow.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "out.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("stayed below 4096 bytes/s for 2 s"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("WKG_HTTP_SPEED_LIMIT"), "{run:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert!(!slow.path("out.wasm").exists());
+}

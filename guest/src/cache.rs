@@ -200,6 +200,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    crate::io::sweep_leftovers(path, "tmp");
     let temp = path.with_file_name(format!(
         ".{name}.{:016x}.tmp",
         wasip2::random::random::get_random_u64()

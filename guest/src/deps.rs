@@ -146,6 +146,8 @@ impl Project {
     /// I/O errors; the old lock stays whole.
     pub fn write_lock(&self, lock: &LockFile) -> anyhow::Result<()> {
         if lock == &self.lock && self.lock_path.is_file() {
+            // Unchanged; what killed runs left beside it still goes.
+            crate::io::sweep_leftovers(&self.lock_path, "tmp");
             return Ok(());
         }
         crate::cache::write_atomic(&self.lock_path, lock.to_toml().as_bytes())

@@ -237,6 +237,11 @@ pub async fn send(
         body: Some(body),
         trailers: None,
         _response: response,
+        floor: wkg_core::speed::SpeedFloor::from_settings(
+            std::env::var("WKG_HTTP_SPEED_LIMIT").ok().as_deref(),
+            std::env::var("WKG_HTTP_SPEED_TIME").ok().as_deref(),
+        ),
+        started: std::time::Instant::now(),
         url: url.clone(),
     };
     let mut builder = http::Response::builder().status(status);
@@ -353,6 +358,9 @@ pub struct IncomingBody {
     /// The trailers, once the body has been read to its end.
     trailers: Option<wasi::FutureTrailers>,
     _response: wasi::IncomingResponse,
+    /// The low-speed deadline ([`wkg_core::speed`]); `None` when disabled.
+    floor: Option<wkg_core::speed::SpeedFloor>,
+    started: std::time::Instant,
     url: String,
 }
 
@@ -383,7 +391,17 @@ impl IncomingBody {
         loop {
             match reading.stream.read(CHUNK as u64) {
                 Ok(bytes) if bytes.is_empty() => reading.pollable.wait_for().await,
-                Ok(bytes) => return Ok(Some(bytes)),
+                Ok(bytes) => {
+                    if let Some(floor) = &mut self.floor
+                        && let Err(slow) = floor.record(bytes.len() as u64, self.started.elapsed())
+                    {
+                        return Err(HttpError::Body {
+                            url: self.url.clone(),
+                            reason: slow.to_string(),
+                        });
+                    }
+                    return Ok(Some(bytes));
+                }
                 Err(StreamError::Closed) => {
                     self.reading = None;
                     if let Some(body) = self.body.take() {

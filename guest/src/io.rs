@@ -166,3 +166,157 @@ pub fn check_reachable(path: &Path, what: &str, is_dir: bool) -> anyhow::Result<
         dir.display()
     )
 }
+
+/// How old a temporary file or directory of ours must be before a run takes
+/// it for the leftover of a killed one and removes it: a live run renames
+/// or removes its own within moments (a staged `deps` tree, a download), so
+/// one this old belongs to a run that is gone. `WKG_LEFTOVER_AGE` (seconds)
+/// sets it.
+pub fn leftover_age() -> std::time::Duration {
+    let seconds = std::env::var("WKG_LEFTOVER_AGE")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(15 * 60);
+    std::time::Duration::from_secs(seconds)
+}
+
+/// Whether the entry at `path` was last changed at least `age` ago.
+fn older_than(path: &Path, age: std::time::Duration) -> bool {
+    std::fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+        .is_some_and(|elapsed| elapsed >= age)
+}
+
+/// `name` is `.<stem>.<16 hex digits>.<suffix>`, a temporary name of ours.
+fn is_temporary(name: &str, stem: &str, suffix: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_prefix(stem))
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.strip_suffix(suffix))
+        .and_then(|rest| rest.strip_suffix('.'))
+        .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Removes what killed runs left beside `dest`: files and directories
+/// named `.<file name of dest>.<16 hex>.<suffix>` ([`leftover_age`] old or
+/// more). Best effort.
+pub fn sweep_leftovers(dest: &Path, suffix: &str) {
+    let (Some(dir), Some(stem)) = (dest.parent(), dest.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let age = leftover_age();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let path = entry.path();
+        if is_temporary(name, stem, suffix) && older_than(&path, age) {
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
+
+/// Replaces the directory `dir` with `staged` (a complete tree beside it)
+/// so that at no moment is neither in place: the old tree is moved aside
+/// (`.<name>.<hex>.old`), the new one moved in, then the old one removed.
+/// Callers repair what a killed run left ([`repair_dir`]) before they
+/// stage.
+///
+/// # Errors
+/// A rename that fails; the old tree is then moved back.
+pub fn replace_dir(dir: &Path, staged: &Path) -> std::io::Result<()> {
+    let aside = temporary_beside(dir, "old");
+    let had_old = dir.exists();
+    if had_old {
+        std::fs::rename(dir, &aside)?;
+    }
+    if let Err(e) = std::fs::rename(staged, dir) {
+        if had_old {
+            let _ = std::fs::rename(&aside, dir);
+        }
+        return Err(e);
+    }
+    if had_old {
+        let _ = std::fs::remove_dir_all(&aside);
+    }
+    Ok(())
+}
+
+/// `.<file name of path>.<16 random hex>.<suffix>` beside `path`.
+pub fn temporary_beside(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(
+        ".{name}.{:016x}.{suffix}",
+        wasip2::random::random::get_random_u64()
+    ))
+}
+
+/// Undoes what a run killed inside [`replace_dir`] left: when `dir` is
+/// missing and an old tree was moved aside, it is moved back (the newest,
+/// if several); staged and old trees of dead runs ([`leftover_age`]) are
+/// removed. Best effort.
+pub fn repair_dir(dir: &Path) {
+    if !dir.exists()
+        && let (Some(parent), Some(stem)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
+    {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        let newest = std::fs::read_dir(parent)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| is_temporary(n, stem, "old"))
+            })
+            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
+        if let Some(old) = newest {
+            let _ = std::fs::rename(old.path(), dir);
+        }
+    }
+    sweep_leftovers(dir, "tmp");
+    sweep_leftovers(dir, "old");
+    // Staged trees of earlier versions: `.deps-<16 hex>.tmp`.
+    if let (Some(parent), Some(stem)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str())) {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        let age = leftover_age();
+        for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+            let legacy = entry.file_name().to_str().is_some_and(|n| {
+                n.strip_prefix('.')
+                    .and_then(|r| r.strip_prefix(stem))
+                    .and_then(|r| r.strip_prefix('-'))
+                    .and_then(|r| r.strip_suffix(".tmp"))
+                    .is_some_and(|hex| {
+                        hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
+            });
+            if legacy && older_than(&entry.path(), age) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}

@@ -77,24 +77,19 @@ impl wasmtime::CustomCodeMemory for InPlace {
     }
 
     fn publish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
-        use rustix::mm::{Advice, MprotectFlags};
+        use rustix::mm::MprotectFlags;
         #[allow(unsafe_code)]
         // SAFETY: wasmtime hands over the page-aligned text of a code image
         // it owns and will not write again; it becomes read-only and
-        // executable, which is what it is for. The advice changes no
-        // contents: pages of code are read as they run, one by one, not
-        // with their neighbours (fault-around would map megabytes of the
-        // binary that never run, all counted in the resident set).
+        // executable, which is what it is for.
         unsafe {
             rustix::mm::mprotect(
                 ptr.cast_mut().cast(),
                 len,
                 MprotectFlags::READ | MprotectFlags::EXEC,
             )
-            .map_err(|e| wasmtime::format_err!("making code executable: {e}"))?;
-            let _ = rustix::mm::madvise(ptr.cast_mut().cast(), len, Advice::Random);
         }
-        Ok(())
+        .map_err(|e| wasmtime::format_err!("making code executable: {e}"))
     }
 
     fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {

@@ -17,6 +17,12 @@ pub enum Fault {
     Reset,
     /// Answer a tag list with no tags and a `Link` to `next`.
     TagPage { next: String },
+    /// Forward the request, then pass the answer's body on `bytes` at a
+    /// time every `every`.
+    Drip {
+        bytes: usize,
+        every: std::time::Duration,
+    },
 }
 
 #[derive(Default)]
@@ -154,13 +160,34 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
             )?;
             out.write_all(body)
         }
-        None => {
-            let mut upstream = TcpStream::connect(("127.0.0.1", target))?;
-            upstream.write_all(head.trim_end_matches("\r\n").as_bytes())?;
-            upstream.write_all(b"\r\nconnection: close\r\n\r\n")?;
-            upstream.write_all(&body)?;
-            std::io::copy(&mut upstream, &mut out)?;
+        Some(Fault::Drip { bytes, every }) => {
+            let answer = forward(target, &head, &body)?;
+            let split = answer
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(answer.len(), |at| at + 4);
+            out.write_all(&answer[..split])?;
+            for piece in answer[split..].chunks(bytes.max(1)) {
+                std::thread::sleep(every);
+                out.write_all(piece)?;
+                out.flush()?;
+            }
             Ok(())
         }
+        None => {
+            let answer = forward(target, &head, &body)?;
+            out.write_all(&answer)
+        }
     }
+}
+
+/// The registry's whole answer to the request `head` and `body`.
+fn forward(target: u16, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut upstream = TcpStream::connect(("127.0.0.1", target))?;
+    upstream.write_all(head.trim_end_matches("\r\n").as_bytes())?;
+    upstream.write_all(b"\r\nconnection: close\r\n\r\n")?;
+    upstream.write_all(body)?;
+    let mut answer = Vec::new();
+    upstream.read_to_end(&mut answer)?;
+    Ok(answer)
 }

@@ -390,16 +390,21 @@ impl Wkg {
         self.run_in(self.cwd.path(), args)
     }
 
-    /// Runs `wkg <args>` in `dir`, with this runner's environment.
-    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_wkg"))
+    /// `wkg <args>` in `dir`, with this runner's environment, not started.
+    pub fn command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wkg"));
+        command
             .args(args)
             .current_dir(dir)
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .output()
-            .expect("running wkg");
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs `wkg <args>` in `dir`, with this runner's environment.
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let out = self.command(dir, args).output().expect("running wkg");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

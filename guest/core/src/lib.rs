@@ -64,6 +64,7 @@ pub mod project;
 pub mod publish;
 pub mod reference;
 pub mod retry;
+pub mod speed;
 pub mod tags;
 pub mod urls;
 

@@ -477,20 +477,16 @@ fn dep_files(
     Ok(files)
 }
 
-/// Replaces the directory `deps` with `files`: the new tree is built beside
-/// it and renamed into place, so a failure leaves the old one.
+/// Replaces the directory `deps` with `files`: the new tree is staged beside
+/// it, then swapped in with [`crate::io::replace_dir`], so a failure or a
+/// kill at any moment leaves the old tree or the new one in place (and the
+/// next run cleans up after a killed one).
 fn write_deps(deps: &Path, files: Vec<DepFile>) -> anyhow::Result<()> {
-    let parent = deps.parent().unwrap_or(Path::new("."));
-    let staging = parent.join(format!(
-        ".deps-{:016x}.tmp",
-        wasip2::random::random::get_random_u64()
-    ));
+    crate::io::repair_dir(deps);
+    let staging = crate::io::temporary_beside(deps, "tmp");
     let written = stage_deps(&staging, files).and_then(|()| {
-        if deps.exists() {
-            std::fs::remove_dir_all(deps)
-                .with_context(|| format!("removing `{}`", deps.display()))?;
-        }
-        std::fs::rename(&staging, deps).with_context(|| format!("writing `{}`", deps.display()))
+        crate::io::replace_dir(deps, &staging)
+            .with_context(|| format!("writing `{}`", deps.display()))
     });
     if written.is_err() {
         let _ = std::fs::remove_dir_all(&staging);

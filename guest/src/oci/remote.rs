@@ -609,6 +609,8 @@ impl TempFile {
         let name = dest
             .file_name()
             .ok_or_else(|| Error::Protocol(format!("`{}` is not a file path", dest.display())))?;
+        // What killed runs left beside it goes first.
+        crate::io::sweep_leftovers(dest, "part");
         let random = wasip2::random::random::get_random_u64();
         let path = dest.with_file_name(format!(".{}.{random:016x}.part", name.to_string_lossy()));
         File::create_new(&path).map_err(|e| Error::io("creating", &path, e))?;
