@@ -899,3 +899,45 @@ fn a_crawling_download_fails_at_the_speed_floor() {
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
     assert!(!slow.path("out.wasm").exists());
 }
+
+/// A 20 MiB blob cut in the middle resumes with `Range` from the byte
+/// reached (the registry answers `206`), and the digest is checked over the
+/// whole content (hashed from the file, as the host saw only the last part).
+#[test]
+fn a_download_cut_in_the_middle_resumes_with_range() {
+    use support::faults::{Fault, Faults};
+    let registry = Registry::anonymous();
+    let relay = Faults::start(registry.port);
+    let host = relay.host();
+    let wkg = Wkg::new();
+    let big = padded_component(wkg_host::WKG_WASM, 20 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let reference = format!("{host}/faults/cut:0.1.0");
+    let run = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let blobs = "/v2/faults/cut/blobs/";
+    let cut = 7 * 1024 * 1024;
+    relay.inject(blobs, Fault::Cut { after: cut });
+    let run = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "out.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("Resuming blob"), "{run:?}");
+    assert_eq!(std::fs::read(wkg.path("out.wasm")).unwrap(), big);
+    let ranged: Vec<String> = relay
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains(" range="))
+        .collect();
+    assert_eq!(ranged.len(), 1, "{ranged:?}");
+    assert!(
+        ranged[0].ends_with(&format!("range=bytes={cut}-")),
+        "{ranged:?}"
+    );
+}

@@ -142,7 +142,13 @@ pub enum HttpError {
         source: std::io::Error,
     },
     #[error("reading the response body of {url}: {reason}")]
-    Body { url: String, reason: String },
+    Body {
+        url: String,
+        reason: String,
+        /// The connection broke in the middle of the body: the rest may be
+        /// asked for again (`Range`).
+        cut: bool,
+    },
 }
 
 /// Sends `req` and waits for the response head.
@@ -398,6 +404,7 @@ impl IncomingBody {
                         return Err(HttpError::Body {
                             url: self.url.clone(),
                             reason: slow.to_string(),
+                            cut: false,
                         });
                     }
                     return Ok(Some(bytes));
@@ -410,13 +417,18 @@ impl IncomingBody {
                     return Ok(None);
                 }
                 Err(StreamError::LastOperationFailed(e)) => {
-                    let reason = match wasi::http_error_code(&e) {
+                    let code = wasi::http_error_code(&e);
+                    // A stream error without an HTTP error code is the
+                    // connection's (wasmtime reports a body cut short so).
+                    let cut = code.as_ref().is_none_or(connection_failed);
+                    let reason = match code {
                         Some(code) => describe(&code),
                         None => e.to_debug_string(),
                     };
                     return Err(HttpError::Body {
                         url: self.url.clone(),
                         reason,
+                        cut,
                     });
                 }
             }
@@ -445,6 +457,7 @@ impl IncomingBody {
             if all.len() + chunk.len() > limit {
                 return Err(HttpError::Body {
                     url: self.url.clone(),
+                    cut: false,
                     reason: format!("the body is larger than {limit} bytes"),
                 });
             }

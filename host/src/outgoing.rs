@@ -617,6 +617,13 @@ impl http_body::Body for TimedBody {
             Poll::Ready(Some(Err(e))) if e.is_timeout() => {
                 Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
             }
+            // The connection closed or broke before the body's end (hyper
+            // says "error reading a body from connection"): the component
+            // may ask for the rest. A body that does not parse stays a
+            // protocol error.
+            Poll::Ready(Some(Err(e))) if !e.is_parse() && !e.is_user() => {
+                Poll::Ready(Some(Err(Error::HttpResponseIncomplete)))
+            }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Hyper(e)))),
             Poll::Ready(None) => Poll::Ready(
                 self.answer()

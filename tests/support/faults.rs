@@ -17,6 +17,9 @@ pub enum Fault {
     Reset,
     /// Answer a tag list with no tags and a `Link` to `next`.
     TagPage { next: String },
+    /// Forward the request, pass the answer on up to `after` bytes of its
+    /// body, then close the connection.
+    Cut { after: usize },
     /// Forward the request, then pass the answer's body on `bytes` at a
     /// time every `every`.
     Drip {
@@ -78,6 +81,11 @@ impl Faults {
         self.state.lock().unwrap().endless_tags = Some(repository.to_owned());
     }
 
+    /// Every request seen, as `METHOD target[ range=<Range>]`.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
     /// How many requests had `METHOD` and a target starting with `prefix`.
     pub fn count(&self, method: &str, prefix: &str) -> usize {
         let wanted = format!("{method} {prefix}");
@@ -114,6 +122,11 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body)?;
     let request_line = head.lines().next().unwrap_or_default().to_owned();
+    let range = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("range")
+            .then(|| value.trim().to_owned())
+    });
     let mut parts = request_line.split_whitespace();
     let (method, target_path) = (
         parts.next().unwrap_or_default().to_owned(),
@@ -122,7 +135,12 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
     let path = target_path.split('?').next().unwrap_or_default().to_owned();
     let fault = {
         let mut st = state.lock().unwrap();
-        st.requests.push(format!("{method} {target_path}"));
+        match &range {
+            Some(range) => st
+                .requests
+                .push(format!("{method} {target_path} range={range}")),
+            None => st.requests.push(format!("{method} {target_path}")),
+        }
         let queued = st
             .faults
             .iter_mut()
@@ -159,6 +177,18 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
                 body.len()
             )?;
             out.write_all(body)
+        }
+        Some(Fault::Cut { after }) => {
+            let answer = forward(target, &head, &body)?;
+            let split = answer
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(answer.len(), |at| at + 4);
+            let end = (split + after).min(answer.len());
+            out.write_all(&answer[..end])?;
+            out.flush()?;
+            let _ = client.shutdown(Shutdown::Both);
+            Ok(())
         }
         Some(Fault::Drip { bytes, every }) => {
             let answer = forward(target, &head, &body)?;

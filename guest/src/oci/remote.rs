@@ -218,7 +218,7 @@ impl Client {
         sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
     ) -> Result<Option<(Digest, u64)>, Error> {
         let url = self.urls().blob(repository, &blob.digest);
-        let host_key = host_digest_key();
+        let mut host_key = host_digest_key();
         let mut req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
         if host_key.is_some() {
             req = req.header(HOST_DIGEST, host_digest::RESPONSE_BODY);
@@ -229,7 +229,52 @@ impl Client {
             .await?;
         let mut verifier = host_key.is_none().then(Verifier::new);
         let mut bytes = 0u64;
-        while let Some(chunk) = res.body_mut().chunk().await? {
+        let attempts = wkg_core::retry::attempts(std::env::var("WKG_HTTP_RETRIES").ok().as_deref());
+        let mut resumes = 1;
+        // Bytes of a restarted body to pass over (already handed to `sink`).
+        let mut skip = 0u64;
+        loop {
+            let chunk = match res.body_mut().chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(crate::http::HttpError::Body {
+                    cut: true, reason, ..
+                }) if resumes < attempts && bytes < blob.size => {
+                    resumes += 1;
+                    crate::progress::status(
+                        "Resuming",
+                        format!(
+                            "{what} at byte {bytes} of {} ({reason}, attempt {resumes} of {attempts})",
+                            blob.size
+                        ),
+                    );
+                    // The host saw only part of the body: the caller hashes
+                    // what it kept.
+                    if host_key.take().is_some() {
+                        verifier = None;
+                    }
+                    let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull)
+                        .header(http::header::RANGE, &format!("bytes={bytes}-"));
+                    let again = self.send(req).await?;
+                    let ok = [StatusCode::OK, StatusCode::PARTIAL_CONTENT];
+                    res = self.check(&Method::GET, &url, again, &ok, what).await?;
+                    // Without range support the whole body comes again.
+                    skip = if res.status() == StatusCode::OK {
+                        bytes
+                    } else {
+                        0
+                    };
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let chunk = if skip > 0 {
+                let pass = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
+                skip -= pass as u64;
+                chunk[pass..].to_vec()
+            } else {
+                chunk
+            };
             bytes += chunk.len() as u64;
             if bytes > blob.size {
                 return Err(Error::Protocol(format!(
@@ -255,7 +300,8 @@ impl Client {
                     }),
                 None => Ok(None),
             },
-            (None, None) => unreachable!("hashed here without a host key"),
+            // Resumed: the host hashed only the last part.
+            (None, None) => Ok(None),
         }
     }
 
