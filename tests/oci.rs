@@ -941,3 +941,91 @@ fn a_download_cut_in_the_middle_resumes_with_range() {
         "{ranged:?}"
     );
 }
+
+/// A blob upload that fails (the registry's storage busy, a reset) starts
+/// again in a new upload session.
+#[test]
+fn a_failed_upload_starts_again_in_a_new_session() {
+    use support::faults::{Fault, Faults};
+    let registry = Registry::anonymous();
+    let relay = Faults::start(registry.port);
+    let host = relay.host();
+    let wkg = Wkg::new();
+    let uploads = "/v2/faults/up/blobs/uploads/";
+    relay.inject(uploads, Fault::Status(503, vec![]));
+    relay.inject(uploads, Fault::Reset);
+    let reference = format!("{host}/faults/up:0.1.0");
+    let run = wkg.run(&["oci", "push", &reference, GREET, "--insecure", &host]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Retrying the upload to `faults/up` in a new session"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("attempt 3 of 3"), "{run:?}");
+    let run = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "back.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        std::fs::read(wkg.path("back.wasm")).unwrap(),
+        std::fs::read(GREET).unwrap()
+    );
+}
+
+/// `kill -9` at many moments of an `oci pull`: the output is absent or
+/// complete, never partial, and the next run removes the killed runs'
+/// temporary files.
+#[test]
+fn kill_at_any_moment_of_a_pull_leaves_no_partial_output() {
+    let registry = Registry::anonymous();
+    let host = registry.host();
+    let wkg = Wkg::new();
+    let big = padded_component(wkg_host::WKG_WASM, 20 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let reference = format!("{host}/kill/big:0.1.0");
+    let run = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let args = [
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "out.wasm",
+        "--insecure",
+        &host,
+    ];
+    let out = wkg.path("out.wasm");
+    for n in 0..20u64 {
+        let _ = std::fs::remove_file(&out);
+        let mut child = wkg.command(wkg.cwd.path(), &args).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5 * n));
+        let _ = child.kill();
+        let _ = child.wait();
+        if out.exists() {
+            assert!(
+                std::fs::read(&out).unwrap() == big,
+                "kill {n}: a partial output"
+            );
+        }
+    }
+    let done = wkg
+        .command(wkg.cwd.path(), &args)
+        .env("WKG_LEFTOVER_AGE", "0")
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{done:?}");
+    assert!(std::fs::read(&out).unwrap() == big);
+    let parts: Vec<String> = wkg
+        .files()
+        .into_iter()
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert!(parts.is_empty(), "{parts:?}");
+}

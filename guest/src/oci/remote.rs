@@ -392,8 +392,55 @@ impl Client {
                 verifier: None,
             }),
         };
+        // A failed upload starts again in a new session (the content is
+        // addressed by its digest, so nothing half-sent can be used).
+        let attempts = wkg_core::retry::attempts(std::env::var("WKG_HTTP_RETRIES").ok().as_deref());
+        let mut attempt = 1;
+        let pushed = loop {
+            let pushed = self
+                .upload(repository, &source, known.clone(), size, &whole)
+                .await;
+            match pushed {
+                Err(e) if attempt < attempts && upload_may_succeed_again(&e) => {
+                    let jitter = f64::from(wasip2::random::random::get_random_u64() as u32)
+                        / f64::from(u32::MAX);
+                    let wait = wkg_core::retry::backoff(attempt, jitter);
+                    attempt += 1;
+                    crate::progress::status(
+                        "Retrying",
+                        format!(
+                            "the upload to `{repository}` in a new session ({e}, attempt \
+                             {attempt} of {attempts}, in {:.1} s)",
+                            wait.as_secs_f64()
+                        ),
+                    );
+                    wstd::task::sleep(wstd::time::Duration::from(wait)).await;
+                }
+                other => break other,
+            }
+        };
+        if let BlobSource::File { progress, .. } = &source {
+            progress.finish();
+        }
+        let pushed = pushed?;
+        if let Some((path, hints)) = hints {
+            hints.remember(path, &pushed);
+        }
+        Ok((pushed, Pushed::Uploaded))
+    }
+
+    /// One upload session for a blob: `finish_upload` with the digest known,
+    /// else the streamed `PATCH` (or, refused, a hash and one `PUT`).
+    async fn upload(
+        &self,
+        repository: &str,
+        source: &BlobSource,
+        known: Option<Digest>,
+        size: u64,
+        whole: &impl Fn() -> Body,
+    ) -> Result<Digest, Error> {
         let session = self.start_upload(repository).await?;
-        let pushed = match (known, &source) {
+        match (known, source) {
             (Some(d), _) => self
                 .finish_upload(repository, &session, &d, whole())
                 .await
@@ -418,15 +465,7 @@ impl Client {
                 }
             }
             (None, BlobSource::Bytes(_)) => unreachable!("bytes are hashed above"),
-        };
-        if let BlobSource::File { progress, .. } = &source {
-            progress.finish();
         }
-        let pushed = pushed?;
-        if let Some((path, hints)) = hints {
-            hints.remember(path, &pushed);
-        }
-        Ok((pushed, Pushed::Uploaded))
     }
 
     /// `POST /v2/<repository>/blobs/uploads/`: the upload session URL.
@@ -565,6 +604,19 @@ impl Client {
                 }
             }
         }
+    }
+}
+
+/// Whether a failed upload may succeed in a new session: the connection
+/// broke, or the registry answered `429` or `5xx` (its storage busy).
+fn upload_may_succeed_again(e: &Error) -> bool {
+    match e {
+        Error::Http(crate::http::HttpError::Transport { .. }) => true,
+        Error::Status { status, .. } => {
+            wkg_core::retry::retryable_status(status.as_u16())
+                || *status == StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => false,
     }
 }
 
