@@ -97,11 +97,19 @@ fn run() -> anyhow::Result<i32> {
     let trust = trust(&side, &config);
     let modes = modes::Kept::before(user_files(&side, &env, &cwd));
     // The component runs on this thread; the workers drive the network
-    // meanwhile, so hashing in the component overlaps with transfers.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    // meanwhile, so hashing in the component overlaps with transfers. A
+    // command that makes no request (`--version`, `--help`, `config`) needs
+    // no workers to start.
+    let runtime = if side.connects {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    };
     let code = runtime.block_on(async {
         let wkg = match std::env::var_os("WKG_COMPONENT") {
             Some(path) => {
