@@ -41,7 +41,11 @@ pub(crate) fn embedded() -> Option<(Engine, Component)> {
     static EMBEDDED: std::sync::OnceLock<Option<(Engine, Component)>> = std::sync::OnceLock::new();
     EMBEDDED
         .get_or_init(|| {
-            let engine = Engine::new(&runtime_config().ok()?).ok()?;
+            // The code is compiled: no compiler to set up (Cranelift's
+            // start-up costs time and 2 MiB of resident pages).
+            let mut config = runtime_config().ok()?;
+            config.enable_compiler(false);
+            let engine = Engine::new(&config).ok()?;
             let component = in_place(&engine, precompiled()?)?;
             Some((engine, component))
         })
