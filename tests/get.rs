@@ -385,3 +385,68 @@ fn io_errors_have_no_wasi_errno() {
     assert!(run.stderr.contains("No such file or directory"), "{run:?}");
     assert!(!run.stderr.contains("os error"), "{run:?}");
 }
+
+/// `kill -9` at many moments of a `wkg get` of a 20 MiB package: the output
+/// is absent or complete, the cache never serves a partial blob, and the
+/// next run removes the killed runs' temporary files.
+#[test]
+fn kill_at_any_moment_of_a_get_leaves_no_partial_output() {
+    let registry = Registry::anonymous();
+    let host = registry.host();
+    let wkg = Wkg::new();
+    let big = support::padded_component(wkg_host::WKG_WASM, 20 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let push = wkg.run(&[
+        "oci",
+        "push",
+        &format!("{host}/test/big:1.0.0"),
+        "big.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(push.code, 0, "{push:?}");
+    std::fs::write(
+        wkg.path("config.toml"),
+        support::registry_config(&host, &["test"]),
+    )
+    .unwrap();
+    let args = [
+        "get",
+        "test:big@1.0.0",
+        "-o",
+        "out.wasm",
+        "--overwrite",
+        "--config",
+        "config.toml",
+        "--cache",
+        "cache",
+    ];
+    let out = wkg.path("out.wasm");
+    for n in 0..20u64 {
+        let _ = std::fs::remove_file(&out);
+        let _ = std::fs::remove_dir_all(wkg.path("cache"));
+        let mut child = wkg.command(wkg.cwd.path(), &args).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(4 * n));
+        let _ = child.kill();
+        let _ = child.wait();
+        if out.exists() {
+            assert!(
+                std::fs::read(&out).unwrap() == big,
+                "kill {n}: a partial output"
+            );
+        }
+    }
+    let done = wkg
+        .command(wkg.cwd.path(), &args)
+        .env("WKG_LEFTOVER_AGE", "0")
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{done:?}");
+    assert!(std::fs::read(&out).unwrap() == big);
+    let leftovers: Vec<String> = wkg
+        .files()
+        .into_iter()
+        .filter(|n| n.ends_with(".part") || n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
