@@ -1029,3 +1029,21 @@ fn kill_at_any_moment_of_a_pull_leaves_no_partial_output() {
         .collect();
     assert!(parts.is_empty(), "{parts:?}");
 }
+
+/// A manifest `PUT` is not idempotent: once it may have reached the
+/// registry (a reset after it was sent), it is not sent again.
+#[test]
+fn a_manifest_put_is_not_repeated_once_sent() {
+    use support::faults::{Fault, Faults};
+    let registry = Registry::anonymous();
+    let relay = Faults::start(registry.port);
+    let host = relay.host();
+    let wkg = Wkg::new();
+    let manifests = "/v2/faults/man/manifests/";
+    relay.inject(manifests, Fault::Reset);
+    let reference = format!("{host}/faults/man:0.1.0");
+    let run = wkg.run(&["oci", "push", &reference, GREET, "--insecure", &host]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(relay.count("PUT", manifests), 1);
+    assert!(!run.stderr.contains("Retrying PUT"), "{run:?}");
+}

@@ -134,6 +134,10 @@ pub enum HttpError {
         /// The connection failed before any byte of a response (refused,
         /// reset, closed): another attempt may succeed.
         retryable: bool,
+        /// No connection was made (refused, or none within the connect
+        /// timeout): the request was never sent, so even one that is not
+        /// idempotent may be sent again.
+        unsent: bool,
     },
     #[error("reading `{path}` to upload it")]
     BodyFile {
@@ -167,13 +171,19 @@ pub async fn send(
     let (parts, body) = req.into_parts();
     let url = redact(&parts.uri.to_string());
     let method = parts.method.clone();
-    let failed = |reason: String, retryable: bool| HttpError::Transport {
+    let failed = |reason: String, code: Option<&ErrorCode>| HttpError::Transport {
         method: method.clone(),
         url: url.clone(),
         reason,
-        retryable,
+        retryable: code.is_some_and(connection_failed),
+        unsent: code.is_some_and(|c| {
+            matches!(
+                c,
+                ErrorCode::ConnectionRefused | ErrorCode::ConnectionTimeout
+            )
+        }),
     };
-    let transport = |reason: String| failed(reason, false);
+    let transport = |reason: String| failed(reason, None);
 
     let outgoing = outgoing_request(&parts.method, &parts.uri, &parts.headers, &body)?;
     let options = RequestOptions::new();
@@ -209,7 +219,7 @@ pub async fn send(
         Some(Ok(Err(e))) => {
             return Err(match write_error {
                 Some(WriteError::File(path, source)) => HttpError::BodyFile { path, source },
-                _ => failed(describe(&e), connection_failed(&e)),
+                _ => failed(describe(&e), Some(&e)),
             });
         }
         Some(Err(())) | None => return Err(transport("response already taken".into())),

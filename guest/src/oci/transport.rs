@@ -236,7 +236,24 @@ impl Client {
             let res = if idempotent {
                 wasi_http::send_idempotent(build, self.timeouts).await?
             } else {
-                wasi_http::send(build()?, self.timeouts).await?
+                // A request that is not idempotent (a manifest `PUT`, an
+                // upload) goes again only if it never left: no connection.
+                match wasi_http::send(build()?, self.timeouts).await {
+                    Err(wasi_http::HttpError::Transport {
+                        unsent: true,
+                        reason,
+                        ..
+                    }) => {
+                        crate::progress::status(
+                            "Retrying",
+                            format!("{} {} ({reason}, never sent)", req.method, redact(&url)),
+                        );
+                        wstd::task::sleep(wstd::time::Duration::from(wkg_core::retry::BASE_DELAY))
+                            .await;
+                        wasi_http::send(build()?, self.timeouts).await?
+                    }
+                    other => other?,
+                }
             };
             let status = res.status();
             if status == StatusCode::UNAUTHORIZED && same_host {
