@@ -422,31 +422,10 @@ fn kill_at_any_moment_of_a_get_leaves_no_partial_output() {
         "cache",
     ];
     let out = wkg.path("out.wasm");
-    for n in 0..20u64 {
+    let fresh = || {
         let _ = std::fs::remove_file(&out);
         let _ = std::fs::remove_dir_all(wkg.path("cache"));
-        let mut child = wkg.command(wkg.cwd.path(), &args).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(4 * n));
-        let _ = child.kill();
-        let _ = child.wait();
-        if out.exists() {
-            assert!(
-                std::fs::read(&out).unwrap() == big,
-                "kill {n}: a partial output"
-            );
-        }
-    }
-    let done = wkg
-        .command(wkg.cwd.path(), &args)
-        .env("WKG_LEFTOVER_AGE", "0")
-        .output()
-        .unwrap();
-    assert!(done.status.success(), "{done:?}");
-    assert!(std::fs::read(&out).unwrap() == big);
-    let leftovers: Vec<String> = wkg
-        .files()
-        .into_iter()
-        .filter(|n| n.ends_with(".part") || n.ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    };
+    let step = std::time::Duration::from_millis(4);
+    support::kill_repeatedly(&wkg, &args, 20, step, &out, &big, fresh);
 }

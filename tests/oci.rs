@@ -1002,32 +1002,11 @@ fn kill_at_any_moment_of_a_pull_leaves_no_partial_output() {
         &host,
     ];
     let out = wkg.path("out.wasm");
-    for n in 0..20u64 {
+    let fresh = || {
         let _ = std::fs::remove_file(&out);
-        let mut child = wkg.command(wkg.cwd.path(), &args).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5 * n));
-        let _ = child.kill();
-        let _ = child.wait();
-        if out.exists() {
-            assert!(
-                std::fs::read(&out).unwrap() == big,
-                "kill {n}: a partial output"
-            );
-        }
-    }
-    let done = wkg
-        .command(wkg.cwd.path(), &args)
-        .env("WKG_LEFTOVER_AGE", "0")
-        .output()
-        .unwrap();
-    assert!(done.status.success(), "{done:?}");
-    assert!(std::fs::read(&out).unwrap() == big);
-    let parts: Vec<String> = wkg
-        .files()
-        .into_iter()
-        .filter(|n| n.ends_with(".part"))
-        .collect();
-    assert!(parts.is_empty(), "{parts:?}");
+    };
+    let step = std::time::Duration::from_millis(5);
+    support::kill_repeatedly(&wkg, &args, 20, step, &out, &big, fresh);
 }
 
 /// A manifest `PUT` is not idempotent: once it may have reached the

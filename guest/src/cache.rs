@@ -196,15 +196,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     crate::io::sweep_leftovers(path, "tmp");
-    let temp = path.with_file_name(format!(
-        ".{name}.{:016x}.tmp",
-        wasip2::random::random::get_random_u64()
-    ));
+    let temp = crate::io::temporary_beside(path, "tmp");
     let written = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
     if written.is_err() {
         let _ = std::fs::remove_file(&temp);

@@ -189,50 +189,77 @@ fn older_than(path: &Path, age: std::time::Duration) -> bool {
         .is_some_and(|elapsed| elapsed >= age)
 }
 
-/// `name` is `.<stem>.<16 hex digits>.<suffix>`, a temporary name of ours.
+fn is_hex16(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `name` is `.<stem>.<16 hex digits>.<suffix>`, a temporary name of ours
+/// ([`temporary_beside`]).
 fn is_temporary(name: &str, stem: &str, suffix: &str) -> bool {
     name.strip_prefix('.')
         .and_then(|rest| rest.strip_prefix(stem))
         .and_then(|rest| rest.strip_prefix('.'))
         .and_then(|rest| rest.strip_suffix(suffix))
         .and_then(|rest| rest.strip_suffix('.'))
-        .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .is_some_and(is_hex16)
+}
+
+/// `name` is `.<stem>-<16 hex digits>.tmp`, a staged tree of versions
+/// before [`temporary_beside`] named them.
+fn is_legacy_staging(name: &str, stem: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_prefix(stem))
+        .and_then(|rest| rest.strip_prefix('-'))
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(is_hex16)
+}
+
+/// The directory holding `path` (`.` for a bare name) and `path`'s file name.
+fn parent_and_name(path: &Path) -> Option<(&Path, &str)> {
+    let name = path.file_name()?.to_str()?;
+    let parent = path.parent()?;
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    Some((parent, name))
+}
+
+/// Removes the file or tree at `path`. Best effort.
+fn remove(path: &Path) {
+    let _ = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
 }
 
 /// Removes what killed runs left beside `dest`: files and directories
 /// named `.<file name of dest>.<16 hex>.<suffix>` ([`leftover_age`] old or
 /// more). Best effort.
 pub fn sweep_leftovers(dest: &Path, suffix: &str) {
-    let (Some(dir), Some(stem)) = (dest.parent(), dest.file_name().and_then(|n| n.to_str())) else {
-        return;
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Some((dir, stem)) = parent_and_name(dest) else {
         return;
     };
     let age = leftover_age();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
-        if is_temporary(name, stem, suffix) && older_than(&path, age) {
-            let _ = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| is_temporary(n, stem, suffix))
+            && older_than(&path, age)
+        {
+            remove(&path);
         }
     }
 }
 
-/// Replaces the directory `dir` with `staged` (a complete tree beside it)
-/// so that at no moment is neither in place: the old tree is moved aside
-/// (`.<name>.<hex>.old`), the new one moved in, then the old one removed.
-/// Callers repair what a killed run left ([`repair_dir`]) before they
+/// Replaces the directory `dir` with `staged` (a complete tree beside it):
+/// the old tree is moved aside (`.<name>.<hex>.old`), the new one moved in,
+/// then the old one removed. A kill between the two renames leaves the old
+/// tree aside, which [`repair_dir`] moves back. Callers repair before they
 /// stage.
 ///
 /// # Errors
@@ -255,7 +282,8 @@ pub fn replace_dir(dir: &Path, staged: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `.<file name of path>.<16 random hex>.<suffix>` beside `path`.
+/// `.<file name of path>.<16 random hex>.<suffix>` beside `path`: the one
+/// name of our temporary files and trees.
 pub fn temporary_beside(path: &Path, suffix: &str) -> std::path::PathBuf {
     let name = path
         .file_name()
@@ -267,56 +295,37 @@ pub fn temporary_beside(path: &Path, suffix: &str) -> std::path::PathBuf {
     ))
 }
 
-/// Undoes what a run killed inside [`replace_dir`] left: when `dir` is
-/// missing and an old tree was moved aside, it is moved back (the newest,
-/// if several); staged and old trees of dead runs ([`leftover_age`]) are
-/// removed. Best effort.
+/// Undoes what runs killed inside [`replace_dir`] left, in one pass over
+/// `dir`'s parent: when `dir` is missing and an old tree was moved aside,
+/// the newest such tree is moved back; staged and old trees of dead runs
+/// ([`leftover_age`]), and staged trees of earlier versions, are removed.
+/// Best effort.
 pub fn repair_dir(dir: &Path) {
-    if !dir.exists()
-        && let (Some(parent), Some(stem)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
-    {
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
+    let Some((parent, stem)) = parent_and_name(dir) else {
+        return;
+    };
+    let mut aside = Vec::new();
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
         };
-        let newest = std::fs::read_dir(parent)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_str()
-                    .is_some_and(|n| is_temporary(n, stem, "old"))
-            })
-            .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
-        if let Some(old) = newest {
-            let _ = std::fs::rename(old.path(), dir);
+        if is_temporary(&name, stem, "old") {
+            aside.push(entry);
+        } else if is_temporary(&name, stem, "tmp") || is_legacy_staging(&name, stem) {
+            stale.push(entry.path());
         }
     }
-    sweep_leftovers(dir, "tmp");
-    sweep_leftovers(dir, "old");
-    // Staged trees of earlier versions: `.deps-<16 hex>.tmp`.
-    if let (Some(parent), Some(stem)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str())) {
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        };
-        let age = leftover_age();
-        for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
-            let legacy = entry.file_name().to_str().is_some_and(|n| {
-                n.strip_prefix('.')
-                    .and_then(|r| r.strip_prefix(stem))
-                    .and_then(|r| r.strip_prefix('-'))
-                    .and_then(|r| r.strip_suffix(".tmp"))
-                    .is_some_and(|hex| {
-                        hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-                    })
-            });
-            if legacy && older_than(&entry.path(), age) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
+    aside.sort_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
+    if !dir.exists()
+        && let Some(newest) = aside.pop()
+    {
+        let _ = std::fs::rename(newest.path(), dir);
+    }
+    let age = leftover_age();
+    for path in stale.into_iter().chain(aside.iter().map(|e| e.path())) {
+        if older_than(&path, age) {
+            remove(&path);
         }
     }
 }

@@ -28,8 +28,6 @@ pub struct HostSide {
     pub is_config: bool,
     /// `--config <path>`.
     pub config: Option<PathBuf>,
-    /// `--cache <dir>`.
-    pub cache: Option<PathBuf>,
     /// A package or `oci` command, which uses the cache.
     pub uses_cache: bool,
     /// A project command (`build`, `fetch`, `update`, `publish`), which
@@ -135,10 +133,7 @@ impl HostSide {
                     side.config = Some(PathBuf::from(value));
                     side.paths.push(file(value, true));
                 }
-                "--cache" => {
-                    side.cache = Some(PathBuf::from(value));
-                    side.paths.push(dir(value));
-                }
+                "--cache" => side.paths.push(dir(value)),
                 "-o" | "--output" => side.paths.push(file(value, true)),
                 "-d" | "--wit-dir" => side.paths.push(dir(value)),
                 "-e" | "--edit" if side.is_config => side.edit = true,

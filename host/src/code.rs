@@ -42,7 +42,7 @@ pub(crate) fn embedded() -> Option<(Engine, Component)> {
     EMBEDDED
         .get_or_init(|| {
             // The code is compiled: no compiler to set up (Cranelift's
-            // start-up costs time and 2 MiB of resident pages).
+            // set-up cost `--version` 0.5 MiB of resident pages, measured).
             let mut config = runtime_config().ok()?;
             config.enable_compiler(false);
             let engine = Engine::new(&config).ok()?;
@@ -81,35 +81,38 @@ impl wasmtime::CustomCodeMemory for InPlace {
     }
 
     fn publish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
-        use rustix::mm::MprotectFlags;
-        #[allow(unsafe_code)]
-        // SAFETY: wasmtime hands over the page-aligned text of a code image
-        // it owns and will not write again; it becomes read-only and
-        // executable, which is what it is for.
-        unsafe {
-            rustix::mm::mprotect(
-                ptr.cast_mut().cast(),
-                len,
-                MprotectFlags::READ | MprotectFlags::EXEC,
-            )
-        }
-        .map_err(|e| wasmtime::format_err!("making code executable: {e}"))
+        // Wasmtime hands over the page-aligned text of a code image it owns
+        // and will not write again: read-only and executable is its use.
+        protect(ptr, len, rustix::mm::MprotectFlags::EXEC, "executable")
     }
 
     fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
-        use rustix::mm::MprotectFlags;
-        #[allow(unsafe_code)]
-        // SAFETY: wasmtime guarantees no code runs from the region any more;
-        // it goes back to readable and writable, as the trait asks.
-        unsafe {
-            rustix::mm::mprotect(
-                ptr.cast_mut().cast(),
-                len,
-                MprotectFlags::READ | MprotectFlags::WRITE,
-            )
-        }
-        .map_err(|e| wasmtime::format_err!("making code writable: {e}"))
+        // No code runs from the region any more; it goes back to readable
+        // and writable, as the trait asks.
+        protect(ptr, len, rustix::mm::MprotectFlags::WRITE, "writable")
     }
+}
+
+/// `mprotect(ptr, len, READ | also)`.
+#[cfg(unix)]
+fn protect(
+    ptr: *const u8,
+    len: usize,
+    also: rustix::mm::MprotectFlags,
+    what: &str,
+) -> wasmtime::Result<()> {
+    #[allow(unsafe_code)]
+    // SAFETY: `ptr..ptr + len` is a page-aligned region of code memory that
+    // wasmtime owns and passes to `CustomCodeMemory`; only its protection
+    // changes, as wasmtime asks.
+    unsafe {
+        rustix::mm::mprotect(
+            ptr.cast_mut().cast(),
+            len,
+            rustix::mm::MprotectFlags::READ | also,
+        )
+    }
+    .map_err(|e| wasmtime::format_err!("making code {what}: {e}"))
 }
 
 /// The compiled component, mapped from `cache`, or compiled into `cache`

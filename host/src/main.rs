@@ -91,11 +91,12 @@ fn run() -> anyhow::Result<i32> {
             writable: true,
         });
     let mut preopens = preopens(&side, roots, &env)?;
-    if side.project {
-        preopens.extend(project_preopens(&cwd));
+    let project_root = side.project.then(|| project_root(&cwd)).flatten();
+    if let Some(root) = project_root {
+        preopens.extend(project_preopens(root));
     }
     let trust = trust(&side, &config);
-    let modes = modes::Kept::before(user_files(&side, &env, &cwd));
+    let modes = modes::Kept::before(user_files(&side, &env, &cwd, project_root));
     // The component runs on this thread; the workers drive the network
     // meanwhile, so hashing in the component overlaps with transfers. A
     // command that makes no request (`--version`, `--help`, `config`) needs
@@ -191,9 +192,16 @@ fn registry_config(
 }
 
 /// The files of the user's a command may rewrite: the config file for
-/// `wkg config`, the project's `wkg.toml` and `wkg.lock` for project
-/// commands. The config file is one that may hold credentials.
-fn user_files(side: &HostSide, env: &[(String, String)], cwd: &Path) -> Vec<(PathBuf, bool)> {
+/// `wkg config`; for project commands the project's `wkg.toml` and the
+/// `wkg.lock` beside it (in the working directory without a project, as
+/// the component writes it). The config file is one that may hold
+/// credentials.
+fn user_files(
+    side: &HostSide,
+    env: &[(String, String)],
+    cwd: &Path,
+    project_root: Option<&Path>,
+) -> Vec<(PathBuf, bool)> {
     let mut files = Vec::new();
     if side.writes
         && let Some(config) = side.config_path(env)
@@ -201,15 +209,17 @@ fn user_files(side: &HostSide, env: &[(String, String)], cwd: &Path) -> Vec<(Pat
         files.push((cwd.join(config), true));
     }
     if side.project {
-        let root = cwd
-            .ancestors()
-            .find(|d| d.join(wkg_core::project::PROJECT_FILE_NAME).is_file())
-            .unwrap_or(cwd);
+        let root = project_root.unwrap_or(cwd);
         files.push((root.join(wkg_core::project::PROJECT_FILE_NAME), false));
         files.push((root.join(wkg_core::lock::LOCK_FILE_NAME), false));
-        files.push((cwd.join(wkg_core::lock::LOCK_FILE_NAME), false));
     }
     files
+}
+
+/// The nearest directory at or above `cwd` with a `wkg.toml`.
+fn project_root(cwd: &Path) -> Option<&Path> {
+    let name = wkg_core::project::PROJECT_FILE_NAME;
+    cwd.ancestors().find(|d| d.join(name).is_file())
 }
 
 /// The non-empty value of `name` in `env`.
@@ -303,15 +313,12 @@ fn preopens(
     Ok(list)
 }
 
-/// The nearest directory at or above `cwd` with a `wkg.toml`, and the
-/// directories of the local dependencies its `[overrides]` name (read-only),
-/// at their absolute paths. A manifest that does not parse is left to the
-/// component to report.
-fn project_preopens(cwd: &Path) -> Vec<Preopen> {
+/// The project directory `root` ([`project_root`]), and the directories of
+/// the local dependencies its `[overrides]` name (read-only), at their
+/// absolute paths. A manifest that does not parse is left to the component
+/// to report.
+fn project_preopens(root: &Path) -> Vec<Preopen> {
     let name = wkg_core::project::PROJECT_FILE_NAME;
-    let Some(root) = cwd.ancestors().find(|d| d.join(name).is_file()) else {
-        return Vec::new();
-    };
     let mut out = vec![Preopen {
         host: root.to_owned(),
         guest: root.display().to_string(),

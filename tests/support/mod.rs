@@ -425,6 +425,49 @@ impl Wkg {
     }
 }
 
+/// Runs `wkg <args>` in `wkg`'s working directory `rounds` times, killed
+/// (`SIGKILL`) `step × n` after its start in round `n`, with `before` run
+/// before each round; after each kill the file `out` must be absent or
+/// hold exactly `expected`. Then one run to its end with
+/// `WKG_LEFTOVER_AGE=0` must write `out` and leave no `.part` or `.tmp`
+/// file in the working directory.
+pub fn kill_repeatedly(
+    wkg: &Wkg,
+    args: &[&str],
+    rounds: u64,
+    step: Duration,
+    out: &Path,
+    expected: &[u8],
+    before: impl Fn(),
+) {
+    for n in 0..rounds {
+        before();
+        let mut child = wkg.command(wkg.cwd.path(), args).spawn().unwrap();
+        std::thread::sleep(step * u32::try_from(n).unwrap());
+        let _ = child.kill();
+        let _ = child.wait();
+        if out.exists() {
+            assert!(
+                std::fs::read(out).unwrap() == expected,
+                "kill {n}: a partial output"
+            );
+        }
+    }
+    let done = wkg
+        .command(wkg.cwd.path(), args)
+        .env("WKG_LEFTOVER_AGE", "0")
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{done:?}");
+    assert!(std::fs::read(out).unwrap() == expected);
+    let leftovers: Vec<String> = wkg
+        .files()
+        .into_iter()
+        .filter(|n| n.ends_with(".part") || n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 /// One compiled-code cache for all tests, beside the test binaries.
 fn code_cache() -> PathBuf {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_wkg"));

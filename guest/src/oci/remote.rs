@@ -704,13 +704,15 @@ impl TempFile {
     /// # Errors
     /// [`Error::Io`] when the directory does not exist or is not writable.
     pub fn beside(dest: &Path) -> Result<TempFile, Error> {
-        let name = dest
-            .file_name()
-            .ok_or_else(|| Error::Protocol(format!("`{}` is not a file path", dest.display())))?;
+        if dest.file_name().is_none() {
+            return Err(Error::Protocol(format!(
+                "`{}` is not a file path",
+                dest.display()
+            )));
+        }
         // What killed runs left beside it goes first.
         crate::io::sweep_leftovers(dest, "part");
-        let random = wasip2::random::random::get_random_u64();
-        let path = dest.with_file_name(format!(".{}.{random:016x}.part", name.to_string_lossy()));
+        let path = crate::io::temporary_beside(dest, "part");
         File::create_new(&path).map_err(|e| Error::io("creating", &path, e))?;
         Ok(TempFile { path, armed: true })
     }
