@@ -115,7 +115,23 @@ impl Project {
     /// # Errors
     /// An invalid `wkg.toml` or `wkg.lock`, with file, line and column.
     pub fn load() -> anyhow::Result<Project> {
+        Project::load_for(Path::new("wit"))
+    }
+
+    /// [`Project::load`] for a command on the WIT directory `wit_dir`:
+    /// first the lock of a `deps` tree a killed run put in place is moved
+    /// over `wkg.lock` ([`Project::commit_lock`]), in `wit_dir/deps` and in
+    /// the workspace's `wkg/deps`, so the lock read is the one that goes
+    /// with the tree.
+    ///
+    /// # Errors
+    /// As [`Project::load`].
+    pub fn load_for(wit_dir: &Path) -> anyhow::Result<Project> {
         let dir = project_dir();
+        let lock_path = dir.join(wkg_core::lock::LOCK_FILE_NAME);
+        for deps in [wit_dir.join("deps"), dir.join("wkg").join("deps")] {
+            commit_lock(&deps, &lock_path)?;
+        }
         let manifest_path = dir.join(wkg_core::project::PROJECT_FILE_NAME);
         let manifest = match std::fs::read_to_string(&manifest_path) {
             Ok(text) => ProjectManifest::from_toml(&text, &manifest_path.display().to_string())
@@ -125,7 +141,6 @@ impl Project {
                 return Err(e).with_context(|| format!("reading `{}`", manifest_path.display()));
             }
         };
-        let lock_path = dir.join(wkg_core::lock::LOCK_FILE_NAME);
         let lock = match std::fs::read_to_string(&lock_path) {
             Ok(text) => LockFile::from_toml(&text, &lock_path.display().to_string())
                 .map_err(|e| anyhow!("{e}"))?,
@@ -140,6 +155,20 @@ impl Project {
         })
     }
 
+    /// Whether `lock` differs from what `wkg.lock` holds (or it is missing).
+    pub fn lock_changes(&self, lock: &LockFile) -> bool {
+        lock != &self.lock || !self.lock_path.is_file()
+    }
+
+    /// Moves the lock staged in the `deps` tree now in place over
+    /// `wkg.lock` (see [`PENDING_LOCK`]).
+    ///
+    /// # Errors
+    /// A rename that fails, naming the lock.
+    pub fn commit_lock(&self, deps: &Path) -> anyhow::Result<()> {
+        commit_lock(deps, &self.lock_path)
+    }
+
     /// Writes `lock` unless it is what the file already holds.
     ///
     /// # Errors
@@ -152,6 +181,23 @@ impl Project {
         }
         crate::cache::write_atomic(&self.lock_path, lock.to_toml().as_bytes())
             .with_context(|| format!("writing `{}`", self.lock_path.display()))
+    }
+}
+
+/// The name, inside a staged `deps` tree, of the lock that goes with it.
+/// `deps` and `wkg.lock` change together: the new lock is written into the
+/// new tree, the tree is swapped in (one rename, the commit point), then the
+/// lock is moved over `wkg.lock`. A run killed between the two finds the
+/// lock still in the tree and moves it on ([`Project::load_for`]), so a
+/// command never reads the new tree with the old lock. wit-parser skips the
+/// file (it reads only directories and `.wit`/`.wasm` files in `deps`).
+pub const PENDING_LOCK: &str = ".wkg.lock.pending";
+
+fn commit_lock(deps: &Path, lock_path: &Path) -> anyhow::Result<()> {
+    match std::fs::rename(deps.join(PENDING_LOCK), lock_path) {
+        // Nothing pending, or a concurrent run moved it first.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        moved => moved.with_context(|| format!("writing `{}`", lock_path.display())),
     }
 }
 

@@ -39,7 +39,7 @@ fn read_root(dir: &Path) -> anyhow::Result<UnresolvedPackageGroup> {
 
 /// Checks `--locked`: the lock must not change.
 fn check_locked(locked: bool, project: &Project, lock: &LockFile) -> anyhow::Result<()> {
-    if locked && (lock != &project.lock || !project.lock_path.is_file()) {
+    if locked && project.lock_changes(lock) {
         bail!(
             "`{}` would change, and `--locked` forbids that; run without `--locked` to update it",
             project.lock_path.display()
@@ -58,8 +58,8 @@ struct Session {
 }
 
 impl Session {
-    fn open(common: &Common) -> anyhow::Result<Session> {
-        let project = Project::load()?;
+    fn open(common: &Common, wit_dir: &Path) -> anyhow::Result<Session> {
+        let project = Project::load_for(wit_dir)?;
         let members = workspace::members(&project)?;
         Ok(Session {
             project,
@@ -79,7 +79,8 @@ impl Session {
 }
 
 pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
-    let session = Session::open(&args.common)?;
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("wit"));
+    let session = Session::open(&args.common, &dir)?;
     let options = session.options(args.lock.offline, Update::Nothing);
     let Session {
         project,
@@ -101,16 +102,13 @@ pub async fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         )
         .await;
     }
-    let dir = args.dir.unwrap_or_else(|| PathBuf::from("wit"));
     let root = read_root(&dir)?;
     let resolved = deps::resolve(&root, &project, &registries, &cache, &options).await?;
     let lock = merged_lock(&project, &members, resolved.lock());
     check_locked(args.lock.locked, &project, &lock)?;
     let assembled = deps::assemble(root, &resolved)?;
     let files = dep_files(&assembled, &resolved, output, &assembled.own)?;
-    write_deps(&dir.join("deps"), files)?;
-    project.write_lock(&lock)?;
-    Ok(())
+    write_deps(&dir.join("deps"), files, &project, &lock)
 }
 
 /// In a workspace the lock holds every member's dependencies: a lock from
@@ -161,14 +159,12 @@ async fn fetch_workspace(
         }
     }
     check_locked(locked, project, &lock)?;
-    write_deps(&project.dir.join("wkg").join("deps"), files)?;
-    project.write_lock(&lock)?;
-    Ok(())
+    write_deps(&project.dir.join("wkg").join("deps"), files, project, &lock)
 }
 
 pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
     let root = read_root(&args.dir)?;
-    let session = Session::open(&args.common)?;
+    let session = Session::open(&args.common, &args.dir)?;
     let update = if args.packages.is_empty() {
         Update::All
     } else {
@@ -194,7 +190,7 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
     let assembled = deps::assemble(root, &resolved)?;
     let output = args.output_type.unwrap_or(OutputType::Wit);
     let files = dep_files(&assembled, &resolved, output, &assembled.own)?;
-    write_deps(&args.dir.join("deps"), files)?;
+    write_deps(&args.dir.join("deps"), files, &project, &lock)?;
     for dep in &resolved.registry {
         let old = project
             .lock
@@ -208,12 +204,11 @@ pub async fn update(args: UpdateArgs) -> anyhow::Result<()> {
             Some(_) => {}
         }
     }
-    project.write_lock(&lock)?;
     Ok(())
 }
 
 pub async fn build(args: BuildArgs) -> anyhow::Result<()> {
-    let session = Session::open(&args.common)?;
+    let session = Session::open(&args.common, &args.dir)?;
     let options = session.options(args.lock.offline, Update::Nothing);
     let Session {
         project,
@@ -477,21 +472,44 @@ fn dep_files(
     Ok(files)
 }
 
-/// Replaces the directory `deps` with `files`: the new tree is staged beside
-/// it, then swapped in with [`crate::io::replace_dir`], so a failure or a
-/// kill at any moment leaves the old tree or the new one in place (and the
-/// next run cleans up after a killed one).
-fn write_deps(deps: &Path, files: Vec<DepFile>) -> anyhow::Result<()> {
+/// Replaces the directory `deps` with `files` and the project's lock with
+/// `lock`, together: the new tree, with the new lock in it
+/// ([`deps::PENDING_LOCK`]), is staged beside `deps`, swapped in with
+/// [`crate::io::replace_dir`], then the lock is moved out of it over
+/// `wkg.lock`. A failure or a kill at any moment leaves the old tree and
+/// lock, or the new tree with its lock (moved on by the next run), and the
+/// next run cleans up after a killed one.
+fn write_deps(
+    deps: &Path,
+    files: Vec<DepFile>,
+    project: &Project,
+    lock: &LockFile,
+) -> anyhow::Result<()> {
     crate::io::repair_dir(deps);
     let staging = crate::io::temporary_beside(deps, "tmp");
-    let written = stage_deps(&staging, files).and_then(|()| {
-        crate::io::replace_dir(deps, &staging)
-            .with_context(|| format!("writing `{}`", deps.display()))
-    });
+    let changes = project.lock_changes(lock);
+    let written = stage_deps(&staging, files)
+        .and_then(|()| {
+            if changes {
+                let pending = staging.join(deps::PENDING_LOCK);
+                std::fs::write(&pending, lock.to_toml())
+                    .with_context(|| format!("writing `{}`", pending.display()))?;
+            }
+            Ok(())
+        })
+        .and_then(|()| {
+            crate::io::replace_dir(deps, &staging)
+                .with_context(|| format!("writing `{}`", deps.display()))
+        });
     if written.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
+        return written;
     }
-    written
+    if changes {
+        project.commit_lock(deps)
+    } else {
+        project.write_lock(lock)
+    }
 }
 
 fn stage_deps(staging: &Path, files: Vec<DepFile>) -> anyhow::Result<()> {
