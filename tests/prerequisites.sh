@@ -8,6 +8,7 @@ for need in "$@"; do
   case $need in
     registry) command -v docker-registry >/dev/null || [ -x /usr/bin/docker-registry ] || missing+=(docker-registry) ;;
     skopeo) command -v skopeo >/dev/null || missing+=(skopeo) ;;
+    valgrind) command -v valgrind >/dev/null || missing+=(valgrind) ;;
     tinyproxy) command -v tinyproxy >/dev/null || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy) ;;
   esac
 done

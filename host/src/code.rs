@@ -77,7 +77,12 @@ struct InPlace;
 #[cfg(unix)]
 impl wasmtime::CustomCodeMemory for InPlace {
     fn required_alignment(&self) -> usize {
-        rustix::param::page_size()
+        // As wasmtime asks the system (rustix's auxv reader would crash
+        // under valgrind, which `benches/order.sh` runs wkg under).
+        #[allow(unsafe_code)]
+        // SAFETY: sysconf has no preconditions.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(size).unwrap_or(4096)
     }
 
     fn publish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
