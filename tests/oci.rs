@@ -900,6 +900,61 @@ fn a_crawling_download_fails_at_the_speed_floor() {
     assert!(!slow.path("out.wasm").exists());
 }
 
+/// An upload the registry takes in a few bytes at a time fails at the
+/// low-speed floor, as a download does, with the same advice; one that is
+/// steady but takes longer than the first-byte timeout goes through (that
+/// timeout counts from the end of the upload).
+#[test]
+fn uploads_are_held_to_the_speed_floor_not_the_first_byte_timeout() {
+    use support::faults::{Fault, Faults};
+    let registry = Registry::anonymous();
+    let relay = Faults::start(registry.port);
+    let host = relay.host();
+    let wkg = Wkg::new()
+        .env("WKG_HTTP_TIMEOUT", "3")
+        .env("WKG_HTTP_RETRIES", "1");
+    let big = padded_component(wkg_host::WKG_WASM, 40 * 1024 * 1024);
+    std::fs::write(wkg.path("big.wasm"), &big).unwrap();
+    let push = |wkg: &Wkg, name: &str| {
+        let reference = format!("{host}/faults/{name}:0.1.0");
+        wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host])
+    };
+    // The upload session's POST takes the first fault, its body the second.
+    let slow_reads = |name: &str, bytes: usize| {
+        for _ in 0..2 {
+            relay.inject(
+                &format!("/v2/faults/{name}/blobs/uploads/"),
+                Fault::SlowRead {
+                    bytes,
+                    every: std::time::Duration::from_millis(50),
+                },
+            );
+        }
+    };
+
+    // 10 MiB/s: about 4 s for 40 MiB, never silent.
+    slow_reads("steady", 512 * 1024);
+    let started = std::time::Instant::now();
+    let run = push(&wkg, "steady");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(started.elapsed() > std::time::Duration::from_secs(3));
+
+    // 80 KiB/s against a floor of 1 MB/s over 2 s.
+    slow_reads("crawl", 4096);
+    let crawl = wkg
+        .env("WKG_HTTP_SPEED_TIME", "2")
+        .env("WKG_HTTP_SPEED_LIMIT", "1000000");
+    let started = std::time::Instant::now();
+    let run = push(&crawl, "crawl");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("stayed below 1000000 bytes/s for 2 s"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("WKG_HTTP_SPEED_LIMIT"), "{run:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
 /// A 20 MiB blob cut in the middle resumes with `Range` from the byte
 /// reached (the registry answers `206`), and the digest is checked over the
 /// whole content (hashed from the file, as the host saw only the last part).

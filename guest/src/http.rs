@@ -32,6 +32,11 @@ use crate::progress::Progress;
 /// Largest slice read from an incoming body or a file at once, in bytes.
 const CHUNK: usize = 256 * 1024;
 
+/// The first-byte timeout given to the host for a request with a body, whose
+/// upload the host counts in: the real ones are the low-speed floor during
+/// the upload and the first-byte timeout after it, both kept here.
+const UPLOAD_ALLOWANCE: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The body of an outgoing request.
 #[derive(Debug, Default)]
 pub enum Body {
@@ -189,7 +194,17 @@ pub async fn send(
     let options = RequestOptions::new();
     // A host may not support a timeout; it then ignores the setting.
     let _ = options.set_connect_timeout(Some(nanos(timeouts.connect)));
-    let _ = options.set_first_byte_timeout(Some(nanos(timeouts.first_byte)));
+    // The host times the first byte from when the request began, upload
+    // included (wasmtime's handler does); with a body, this waits for the
+    // answer itself, from the end of the upload, and the upload is held to
+    // the low-speed floor instead.
+    let has_body = !matches!(body, Body::Empty);
+    let first_byte = if has_body {
+        UPLOAD_ALLOWANCE
+    } else {
+        timeouts.first_byte
+    };
+    let _ = options.set_first_byte_timeout(Some(nanos(first_byte)));
     let _ = options.set_between_bytes_timeout(Some(nanos(timeouts.between_bytes)));
 
     let outgoing_body = match body {
@@ -205,15 +220,35 @@ pub async fn send(
 
     let mut write_error = None;
     if let Some(ob) = outgoing_body {
-        if let Err(e) = write_body(&ob, body).await {
-            write_error = Some(e);
+        match write_body(&ob, body).await {
+            // Given up: the request (and its body, unfinished) is dropped,
+            // which aborts it.
+            Err(WriteError::TooSlow(slow)) => return Err(transport(slow.to_string())),
+            Err(e) => write_error = Some(e),
+            Ok(()) => {}
         }
         // Finishing tells the host the body is complete; after a failed
         // write the response may still say why the registry stopped reading.
         let _ = OutgoingBody::finish(ob, None);
     }
 
-    AsyncPollable::new(future.subscribe()).wait_for().await;
+    let answered = AsyncPollable::new(future.subscribe());
+    if has_body {
+        let wait = answered.wait_for();
+        let timer = wstd::task::sleep(timeouts.first_byte.into());
+        let timed_out = matches!(
+            futures_util::future::select(std::pin::pin!(wait), std::pin::pin!(timer)).await,
+            futures_util::future::Either::Right(_)
+        );
+        if timed_out {
+            return Err(transport(format!(
+                "no answer within {} s of sending the request",
+                timeouts.first_byte.as_secs()
+            )));
+        }
+    } else {
+        answered.wait_for().await;
+    }
     let response = match future.get() {
         Some(Ok(Ok(r))) => r,
         Some(Ok(Err(e))) => {
@@ -253,11 +288,7 @@ pub async fn send(
         body: Some(body),
         trailers: None,
         _response: response,
-        floor: wkg_core::speed::SpeedFloor::from_settings(
-            std::env::var("WKG_HTTP_SPEED_LIMIT").ok().as_deref(),
-            std::env::var("WKG_HTTP_SPEED_TIME").ok().as_deref(),
-        ),
-        started: std::time::Instant::now(),
+        pace: crate::io::Pace::from_env(),
         url: url.clone(),
     };
     let mut builder = http::Response::builder().status(status);
@@ -319,6 +350,16 @@ fn outgoing_request(
 enum WriteError {
     File(String, std::io::Error),
     Stream,
+    TooSlow(wkg_core::speed::TooSlow),
+}
+
+impl From<crate::io::WriteFailure> for WriteError {
+    fn from(e: crate::io::WriteFailure) -> WriteError {
+        match e {
+            crate::io::WriteFailure::Stream(_) => WriteError::Stream,
+            crate::io::WriteFailure::TooSlow(slow) => WriteError::TooSlow(slow),
+        }
+    }
 }
 
 async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
@@ -336,6 +377,9 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
             let mut file = File::open(&slice.path).map_err(io)?;
             let mut left = slice.len;
             let mut buf = vec![0u8; CHUNK];
+            // An upload that crawls fails at the low-speed floor, as a
+            // download does.
+            let mut pace = crate::io::Pace::from_env();
             if let Some(v) = &slice.verifier {
                 *v.borrow_mut() = Verifier::new();
             }
@@ -351,9 +395,13 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
                 if let Some(v) = &slice.verifier {
                     v.borrow_mut().update(&buf[..n]);
                 }
-                out.write_all(&buf[..n])
-                    .await
-                    .map_err(|_| WriteError::Stream)?;
+                match &mut pace {
+                    Some(pace) => out.write_all_paced(&buf[..n], pace).await?,
+                    None => out
+                        .write_all(&buf[..n])
+                        .await
+                        .map_err(|_| WriteError::Stream)?,
+                }
                 left -= n as u64;
                 if let Some(p) = &slice.progress {
                     p.advance(n as u64);
@@ -375,8 +423,7 @@ pub struct IncomingBody {
     trailers: Option<wasi::FutureTrailers>,
     _response: wasi::IncomingResponse,
     /// The low-speed deadline ([`wkg_core::speed`]); `None` when disabled.
-    floor: Option<wkg_core::speed::SpeedFloor>,
-    started: std::time::Instant,
+    pace: Option<crate::io::Pace>,
     url: String,
 }
 
@@ -408,8 +455,8 @@ impl IncomingBody {
             match reading.stream.read(CHUNK as u64) {
                 Ok(bytes) if bytes.is_empty() => reading.pollable.wait_for().await,
                 Ok(bytes) => {
-                    if let Some(floor) = &mut self.floor
-                        && let Err(slow) = floor.record(bytes.len() as u64, self.started.elapsed())
+                    if let Some(pace) = &mut self.pace
+                        && let Err(slow) = pace.moved(bytes.len() as u64)
                     {
                         return Err(HttpError::Body {
                             url: self.url.clone(),

@@ -9,7 +9,52 @@ use std::path::Path;
 
 use wasip2::io::streams::{OutputStream, StreamError};
 use wkg_core::digest::{Digest, Verifier};
+use wkg_core::speed::{SpeedFloor, TooSlow};
 use wstd::runtime::AsyncPollable;
+
+/// A transfer's pace against its low-speed floor ([`wkg_core::speed`]),
+/// timed from when it began.
+#[derive(Debug)]
+pub struct Pace {
+    floor: SpeedFloor,
+    started: std::time::Instant,
+}
+
+impl Pace {
+    /// The floor `WKG_HTTP_SPEED_LIMIT` and `WKG_HTTP_SPEED_TIME` ask for,
+    /// from now; `None` when the limit is 0.
+    pub fn from_env() -> Option<Pace> {
+        let floor = SpeedFloor::from_settings(
+            std::env::var("WKG_HTTP_SPEED_LIMIT").ok().as_deref(),
+            std::env::var("WKG_HTTP_SPEED_TIME").ok().as_deref(),
+        )?;
+        Some(Pace {
+            floor,
+            started: std::time::Instant::now(),
+        })
+    }
+
+    /// Counts `bytes` moved now (0 to only check the floor).
+    ///
+    /// # Errors
+    /// [`TooSlow`] when the period that just ended stayed below the floor.
+    pub fn moved(&mut self, bytes: u64) -> Result<(), TooSlow> {
+        self.floor.record(bytes, self.started.elapsed())
+    }
+}
+
+/// Why [`Output::write_all_paced`] stopped.
+#[derive(Debug)]
+pub enum WriteFailure {
+    Stream(StreamError),
+    TooSlow(TooSlow),
+}
+
+impl From<StreamError> for WriteFailure {
+    fn from(e: StreamError) -> WriteFailure {
+        WriteFailure::Stream(e)
+    }
+}
 
 /// The sha256 digest and size of the file at `path`, hashed here.
 ///
@@ -65,6 +110,37 @@ impl Output {
                 .min(bytes.len());
             self.stream.write(&bytes[..n])?;
             bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    /// [`Output::write_all`] held to `pace`: each piece the stream takes is
+    /// counted, and while the stream takes nothing the floor is checked
+    /// every second, so a stream that stops taking bytes fails at the floor
+    /// too.
+    ///
+    /// # Errors
+    /// The stream's error, or [`WriteFailure::TooSlow`].
+    pub async fn write_all_paced(
+        &self,
+        mut bytes: &[u8],
+        pace: &mut Pace,
+    ) -> Result<(), WriteFailure> {
+        while !bytes.is_empty() {
+            let ready = self.stream.check_write()?;
+            if ready == 0 {
+                let ready = self.pollable.wait_for();
+                let tick = wstd::task::sleep(std::time::Duration::from_secs(1).into());
+                futures_util::future::select(std::pin::pin!(ready), std::pin::pin!(tick)).await;
+                pace.moved(0).map_err(WriteFailure::TooSlow)?;
+                continue;
+            }
+            let n = usize::try_from(ready)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            self.stream.write(&bytes[..n])?;
+            bytes = &bytes[n..];
+            pace.moved(n as u64).map_err(WriteFailure::TooSlow)?;
         }
         Ok(())
     }

@@ -26,6 +26,12 @@ pub enum Fault {
         bytes: usize,
         every: std::time::Duration,
     },
+    /// Read the request's body `bytes` at a time every `every`, then
+    /// forward it.
+    SlowRead {
+        bytes: usize,
+        every: std::time::Duration,
+    },
 }
 
 #[derive(Default)]
@@ -119,8 +125,6 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
             break;
         }
     }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
     let request_line = head.lines().next().unwrap_or_default().to_owned();
     let range = head.lines().find_map(|l| {
         let (name, value) = l.split_once(':')?;
@@ -155,6 +159,16 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
             });
         queued.or(endless)
     };
+    let mut body = vec![0u8; length];
+    match &fault {
+        Some(Fault::SlowRead { bytes, every }) => {
+            for piece in body.chunks_mut((*bytes).max(1)) {
+                std::thread::sleep(*every);
+                reader.read_exact(piece)?;
+            }
+        }
+        _ => reader.read_exact(&mut body)?,
+    }
     let mut out = client.try_clone()?;
     match fault {
         Some(Fault::Reset) => {
@@ -204,7 +218,7 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
             }
             Ok(())
         }
-        None => {
+        Some(Fault::SlowRead { .. }) | None => {
             let answer = forward(target, &head, &body)?;
             out.write_all(&answer)
         }
