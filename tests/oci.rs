@@ -955,6 +955,43 @@ fn uploads_are_held_to_the_speed_floor_not_the_first_byte_timeout() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 
+/// A manifest `PUT` whose connection is refused never left, so it is sent
+/// again (once, with a status line); it reaches the registry once.
+#[test]
+fn a_manifest_put_that_never_left_is_sent_again() {
+    use support::faults::Faults;
+    let registry = Registry::anonymous();
+    let relay = Faults::start(registry.port);
+    let host = relay.host();
+    let wkg = Wkg::new();
+    std::fs::write(wkg.path("c.wasm"), wkg_host::WKG_WASM).unwrap();
+    let reference = format!("{host}/faults/refused:0.1.0");
+    // The second blob's upload (layer, then config) is the last request
+    // before the manifest.
+    relay.refuse_after(
+        "PUT /v2/faults/refused/blobs/uploads/",
+        2,
+        std::time::Duration::from_millis(100),
+    );
+    let run = wkg.run(&["oci", "push", &reference, "c.wasm", "--insecure", &host]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("Retrying PUT") && run.stderr.contains("never sent"),
+        "{run:?}"
+    );
+    assert_eq!(relay.count("PUT", "/v2/faults/refused/manifests/0.1.0"), 1);
+    let run = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "-o",
+        "back.wasm",
+        "--insecure",
+        &host,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
 /// A 20 MiB blob cut in the middle resumes with `Range` from the byte
 /// reached (the registry answers `206`), and the digest is checked over the
 /// whole content (hashed from the file, as the host saw only the last part).

@@ -42,6 +42,64 @@ struct State {
     requests: Vec<String>,
     /// A tag list that never ends: every page links to a new one.
     endless_tags: Option<String>,
+    /// See [`Faults::refuse_after`].
+    refuse_after: Option<(String, usize, std::time::Duration)>,
+    /// A pause the acceptor is to take now, and how many it has begun.
+    pause: Option<std::time::Duration>,
+    pauses: usize,
+}
+
+/// Accepts connections (polling, so that it can stop listening for a
+/// pause and listen again on the same port).
+fn accept(listener: TcpListener, port: u16, target: u16, state: &Arc<Mutex<State>>) {
+    listener.set_nonblocking(true).unwrap();
+    let mut listener = Some(listener);
+    loop {
+        let pause = state.lock().unwrap().pause.take();
+        if let Some(pause) = pause {
+            drop(listener.take());
+            state.lock().unwrap().pauses += 1;
+            std::thread::sleep(pause);
+            while listener.is_none() {
+                listener = TcpListener::bind(("127.0.0.1", port)).ok();
+            }
+            listener.as_ref().unwrap().set_nonblocking(true).unwrap();
+        }
+        match listener.as_ref().unwrap().accept() {
+            Ok((stream, _)) => {
+                let _ = stream.set_nonblocking(false);
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    let _ = handle(stream, target, &state);
+                });
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(1)),
+        }
+    }
+}
+
+/// Takes the pause [`Faults::refuse_after`] asks for after `request`, and
+/// returns once the relay has stopped listening.
+fn pause_after(request: &str, state: &Mutex<State>) {
+    let began = {
+        let mut st = state.lock().unwrap();
+        let Some((wanted, nth, pause)) = st.refuse_after.clone() else {
+            return;
+        };
+        if !request.contains(&wanted) {
+            return;
+        }
+        if nth > 1 {
+            st.refuse_after = Some((wanted, nth - 1, pause));
+            return;
+        }
+        st.refuse_after = None;
+        st.pause = Some(pause);
+        st.pauses
+    };
+    while state.lock().unwrap().pauses == began {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 pub struct Faults {
@@ -56,15 +114,16 @@ impl Faults {
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = shared.clone();
-                std::thread::spawn(move || {
-                    let _ = handle(stream, target, &state);
-                });
-            }
-        });
+        std::thread::spawn(move || accept(listener, port, target, &shared));
         Faults { port, state }
+    }
+
+    /// Once the `nth` request (from 1) whose `METHOD target` contains
+    /// `request` has been forwarded, stops listening for `pause` before it
+    /// answers, so the next connection is refused: a request that never
+    /// left.
+    pub fn refuse_after(&self, request: &str, nth: usize, pause: std::time::Duration) {
+        self.state.lock().unwrap().refuse_after = Some((request.to_owned(), nth, pause));
     }
 
     /// `127.0.0.1:<port>`.
@@ -220,6 +279,7 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
         }
         Some(Fault::SlowRead { .. }) | None => {
             let answer = forward(target, &head, &body)?;
+            pause_after(&format!("{method} {target_path}"), state);
             out.write_all(&answer)
         }
     }
