@@ -80,6 +80,13 @@ pub struct ApiOptions {
 }
 
 impl ApiOptions {
+    fn settings(&self) -> crate::settings::Settings {
+        crate::settings::Settings {
+            config: self.config.as_ref().map(PathBuf::from),
+            cache: self.cache.as_ref().map(PathBuf::from),
+        }
+    }
+
     fn common(&self) -> Common {
         Common {
             config: self.config.as_ref().map(PathBuf::from),
@@ -124,7 +131,7 @@ impl Found {
 async fn find(spec: &str, opts: &ApiOptions) -> Result<Found, ApiError> {
     let spec: PackageSpec = spec.parse().map_err(invalid)?;
     let (package, version) = spec.into_parts();
-    let registries = Registries::load(&opts.common())
+    let registries = Registries::load(&opts.settings())
         .map_err(|e| invalid(wkg_core::error::without_errno(&format!("{e:#}"))))?;
     let registry = opts.registry()?;
     let source = registries.source(&package, registry.as_ref()).await?;
@@ -164,7 +171,7 @@ pub async fn resolve(spec: &str, opts: &ApiOptions) -> Result<ApiRelease, ApiErr
 /// [`ApiError`].
 pub async fn list_versions(package: &str, opts: &ApiOptions) -> Result<Vec<String>, ApiError> {
     let package: PackageRef = package.parse().map_err(invalid)?;
-    let registries = Registries::load(&opts.common())
+    let registries = Registries::load(&opts.settings())
         .map_err(|e| invalid(wkg_core::error::without_errno(&format!("{e:#}"))))?;
     let source = registries
         .source(&package, opts.registry()?.as_ref())
@@ -184,7 +191,7 @@ pub async fn fetch_to_file(
     opts: &ApiOptions,
 ) -> Result<ApiRelease, ApiError> {
     let found = find(spec, opts).await?;
-    let cache = Cache::open(&opts.common())?;
+    let cache = Cache::open(&opts.settings())?;
     let content = found
         .source
         .content(&found.package, &found.release, &cache)
@@ -201,7 +208,7 @@ pub async fn fetch_to_file(
 /// [`ApiError`].
 pub async fn fetch_bytes(spec: &str, opts: &ApiOptions) -> Result<(ApiRelease, Vec<u8>), ApiError> {
     let found = find(spec, opts).await?;
-    let cache = Cache::open(&opts.common())?;
+    let cache = Cache::open(&opts.settings())?;
     let content = found
         .source
         .content(&found.package, &found.release, &cache)

@@ -12,11 +12,10 @@ use std::time::UNIX_EPOCH;
 
 use anyhow::Context;
 use wkg_core::cache::{FileHint, Release, blob_key, file_hint_key, release_key};
-use wkg_core::config::global_cache_dir;
 use wkg_core::digest::{Digest, Verifier};
 use wkg_core::package::{PackageRef, Registry, Version};
 
-use crate::cli::Common;
+use crate::settings::Settings;
 
 #[derive(Debug)]
 pub struct Cache {
@@ -24,34 +23,21 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// The cache of a command: `--cache` / `WKG_CACHE_DIR`, else
-    /// `$XDG_CACHE_HOME/wasm-pkg` or `$HOME/.cache/wasm-pkg`; created on
-    /// the first write.
+    /// The cache of a run ([`Settings::cache_dir`]); created on the first
+    /// write.
     ///
     /// # Errors
     /// No directory can be named (no `--cache`, `HOME` or `XDG_CACHE_HOME`).
-    pub fn open(common: &Common) -> anyhow::Result<Cache> {
-        let dir = match &common.cache {
-            Some(dir) => dir.clone(),
-            None => {
-                let xdg = std::env::var("XDG_CACHE_HOME").ok();
-                let home = std::env::var("HOME").ok();
-                global_cache_dir(xdg.as_deref(), home.as_deref())
-                    .map(PathBuf::from)
-                    .context("cannot locate the cache directory: set HOME or XDG_CACHE_HOME, or pass --cache")?
-            }
-        };
-        Ok(Cache { dir })
+    pub fn open(settings: &Settings) -> anyhow::Result<Cache> {
+        Ok(Cache {
+            dir: settings.cache_dir()?,
+        })
     }
 
     /// The cache of the `oci` commands, which have no `--cache`:
     /// `WKG_CACHE_DIR`, else the default; `None` when none can be named.
     pub fn from_env() -> Option<Cache> {
-        let common = Common {
-            config: None,
-            cache: std::env::var_os("WKG_CACHE_DIR").map(PathBuf::from),
-        };
-        Cache::open(&common).ok()
+        Cache::open(&Settings::default()).ok()
     }
 
     /// The cache's digest hints of local files.

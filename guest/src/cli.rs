@@ -69,6 +69,16 @@ pub struct Common {
     pub cache: Option<PathBuf>,
 }
 
+impl Common {
+    /// The settings the layers below the command line take.
+    pub fn settings(&self) -> crate::settings::Settings {
+        crate::settings::Settings {
+            config: self.config.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// The default registry domain to use. Overrides configuration file(s)

@@ -127,7 +127,7 @@ impl Project {
     /// # Errors
     /// As [`Project::load`].
     pub fn load_for(wit_dir: &Path) -> anyhow::Result<Project> {
-        let dir = project_dir();
+        let dir = crate::settings::project_dir();
         let lock_path = dir.join(wkg_core::lock::LOCK_FILE_NAME);
         for deps in [wit_dir.join("deps"), dir.join("wkg").join("deps")] {
             commit_lock(&deps, &lock_path)?;
@@ -199,24 +199,6 @@ fn commit_lock(deps: &Path, lock_path: &Path) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         moved => moved.with_context(|| format!("writing `{}`", lock_path.display())),
     }
-}
-
-/// The nearest directory with a `wkg.toml`: the working directory, or one
-/// of its ancestors (found through `PWD`, when the runner gave access).
-fn project_dir() -> PathBuf {
-    let name = wkg_core::project::PROJECT_FILE_NAME;
-    let pwd = std::env::var("PWD").ok().filter(|p| p.starts_with('/'));
-    if Path::new(name).is_file() {
-        return pwd.map_or_else(|| PathBuf::from("."), PathBuf::from);
-    }
-    if let Some(pwd) = pwd {
-        for dir in Path::new(&pwd).ancestors().skip(1) {
-            if dir.join(name).is_file() {
-                return dir.to_owned();
-            }
-        }
-    }
-    PathBuf::from(".")
 }
 
 /// The package group of a WIT directory (its `*.wit` files only; `deps/`

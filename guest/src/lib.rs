@@ -16,5 +16,6 @@ pub mod io;
 pub mod oci;
 pub mod packages;
 pub mod progress;
+pub mod settings;
 pub mod wit;
 pub mod workspace;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use http::StatusCode;
 use wkg_core::auth::Credential;
-use wkg_core::config::{Backend, Config, global_config_path, registry_auth_env_var};
+use wkg_core::config::{Backend, Config, registry_auth_env_var};
 use wkg_core::digest::Digest;
 use wkg_core::manifest::Descriptor;
 use wkg_core::metadata::{RegistryMetadata, oci_repository, well_known_url};
@@ -18,12 +18,11 @@ use wkg_core::urls::Scheme;
 
 use crate::artifact::Artifact;
 use crate::cache::{Cache, copy_atomic, write_atomic};
-use crate::cli::Common;
-use crate::commands::config::read_config;
 use crate::http::{self as wasi_http, Body, Timeouts};
 use crate::oci::remote::BlobSource;
 use crate::oci::{self, Client, credentials};
 use crate::progress::Progress;
+use crate::settings::{Settings, read_config};
 
 /// The registry configuration of a command.
 #[derive(Debug)]
@@ -64,26 +63,20 @@ const PACKAGE_CREDENTIALS_HINT: &str = "set `auth` under `[registry.\"<name>\".o
 impl Registries {
     /// Loads `--config` / `WKG_CONFIG_FILE` (which must exist; no
     /// fallbacks, as wkg), else the global config.toml if there is one;
-    /// then the `[config]` table of `./wkg.toml` on top.
+    /// then the `[config]` table of the project's `wkg.toml` on top.
     ///
     /// # Errors
     /// An unreadable or invalid config file.
-    pub fn load(common: &Common) -> anyhow::Result<Registries> {
-        let (config, use_fallbacks) = match &common.config {
-            Some(path) => {
-                let config = read_config(path)?
-                    .with_context(|| format!("config file `{}` does not exist", path.display()))?;
+    pub fn load(settings: &Settings) -> anyhow::Result<Registries> {
+        let (config, use_fallbacks) = match settings.config_file().ok() {
+            Some(file) if file.explicit => {
+                let config = read_config(&file.path)?.with_context(|| {
+                    format!("config file `{}` does not exist", file.path.display())
+                })?;
                 (config, false)
             }
-            None => {
-                let xdg = std::env::var("XDG_CONFIG_HOME").ok();
-                let home = std::env::var("HOME").ok();
-                let config = match global_config_path(xdg.as_deref(), home.as_deref()) {
-                    Some(path) => read_config(path.as_ref())?.unwrap_or_default(),
-                    None => Config::default(),
-                };
-                (config, true)
-            }
+            Some(global) => (read_config(&global.path)?.unwrap_or_default(), true),
+            None => (Config::default(), true),
         };
         let config = match project_config()? {
             Some(project) => config.merge(project),
@@ -263,23 +256,22 @@ impl Registries {
     }
 }
 
-/// The `[config]` table of `./wkg.toml`, if the project has one.
+/// The `[config]` table of the project's `wkg.toml`
+/// ([`crate::settings::project_dir`]), if it has one.
 ///
 /// # Errors
 /// An unreadable or invalid `wkg.toml`, with file, line and column.
 fn project_config() -> anyhow::Result<Option<Config>> {
-    let path = std::path::Path::new(PROJECT_MANIFEST);
-    let text = match std::fs::read_to_string(path) {
+    let name = wkg_core::project::PROJECT_FILE_NAME;
+    let path = crate::settings::project_dir().join(name);
+    let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading `{PROJECT_MANIFEST}`")),
+        Err(e) => return Err(e).with_context(|| format!("reading `{}`", path.display())),
     };
-    Config::from_project_manifest(&text, PROJECT_MANIFEST)
+    Config::from_project_manifest(&text, &path.display().to_string())
         .map_err(|e| anyhow::anyhow!("invalid registry config: {e}"))
 }
-
-/// The project manifest, read from the working directory.
-const PROJECT_MANIFEST: &str = "wkg.toml";
 
 impl Source {
     /// Every release version, pre-releases included; tags that are not

@@ -171,17 +171,8 @@ impl HostSide {
     /// The config file the command reads or edits, found as the component
     /// finds it: `--config`, `WKG_CONFIG_FILE`, else the global one.
     pub fn config_path(&self, env: &[(String, String)]) -> Option<PathBuf> {
-        if let Some(path) = &self.config {
-            return Some(path.clone());
-        }
-        if let Some(file) = crate::var(env, "WKG_CONFIG_FILE") {
-            return Some(PathBuf::from(file));
-        }
-        let global = wkg_core::config::global_config_path(
-            crate::var(env, "XDG_CONFIG_HOME"),
-            crate::var(env, "HOME"),
-        );
-        global.map(PathBuf::from)
+        let var = |name: &str| crate::var(env, name).map(str::to_owned);
+        wkg_core::paths::config_file(self.config.as_deref(), var).map(|file| file.path)
     }
 }
 

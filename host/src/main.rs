@@ -74,12 +74,20 @@ fn run() -> anyhow::Result<i32> {
         }
     }
     // Credential helpers run here, for the docker config the component reads.
-    let docker_config = docker_config_dir(&env).map(|d| d.join("config.json"));
+    let docker_config =
+        wkg_core::paths::docker_config_file(|name| var(&env, name).map(str::to_owned));
     let cwd = std::env::current_dir()?;
     // The component finds the nearest `wkg.toml` above it through `PWD`.
     env.retain(|(k, _)| k != "PWD");
     env.push(("PWD".into(), cwd.display().to_string()));
-    let config = registry_config(&side, &env, &cwd);
+    // The project of a project command (its directory is preopened, so the
+    // component reaches its `wkg.toml` from a sub-directory too).
+    let project_root = side
+        .project
+        .then(|| wkg_core::paths::project_root(&cwd, Path::is_file))
+        .flatten();
+    let project_root = project_root.as_deref();
+    let config = registry_config(&side, &env, project_root.unwrap_or(&cwd));
     // `local` registries' roots, relative to the working directory as in wkg.
     let roots = config
         .registry_configs()
@@ -91,7 +99,6 @@ fn run() -> anyhow::Result<i32> {
             writable: true,
         });
     let mut preopens = preopens(&side, roots, &env)?;
-    let project_root = side.project.then(|| project_root(&cwd)).flatten();
     if let Some(root) = project_root {
         preopens.extend(project_preopens(root));
     }
@@ -164,19 +171,20 @@ fn trust(side: &HostSide, config: &wkg_core::config::Config) -> Trust {
 }
 
 /// The registry config the component reads, for a command that connects
-/// (as [`HostSide::config_path`] finds it, then `./wkg.toml`'s `[config]`),
-/// parsed by the same core crate; empty otherwise. A file that does not
-/// parse is left to the component to report.
+/// (as [`HostSide::config_path`] finds it, then the `[config]` of the
+/// `wkg.toml` in `project`), parsed by the same core crate; empty
+/// otherwise. A file that does not parse is left to the component to
+/// report.
 fn registry_config(
     side: &HostSide,
     env: &[(String, String)],
-    cwd: &Path,
+    project: &Path,
 ) -> wkg_core::config::Config {
     use wkg_core::config::Config;
     if !side.connects {
         return Config::default();
     }
-    let read = |path: &Path| std::fs::read_to_string(cwd.join(path)).ok();
+    let read = |path: &Path| std::fs::read_to_string(path).ok();
     let mut config = side
         .config_path(env)
         .and_then(|p| read(&p))
@@ -184,7 +192,7 @@ fn registry_config(
         .unwrap_or_default();
     let manifest = wkg_core::project::PROJECT_FILE_NAME;
     if let Some(Ok(Some(project))) =
-        read(Path::new(manifest)).map(|text| Config::from_project_manifest(&text, manifest))
+        read(&project.join(manifest)).map(|text| Config::from_project_manifest(&text, manifest))
     {
         config = config.merge(project);
     }
@@ -216,24 +224,11 @@ fn user_files(
     files
 }
 
-/// The nearest directory at or above `cwd` with a `wkg.toml`.
-fn project_root(cwd: &Path) -> Option<&Path> {
-    let name = wkg_core::project::PROJECT_FILE_NAME;
-    cwd.ancestors().find(|d| d.join(name).is_file())
-}
-
 /// The non-empty value of `name` in `env`.
 pub(crate) fn var<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
     env.iter()
         .find(|(n, v)| n == name && !v.is_empty())
         .map(|(_, v)| v.as_str())
-}
-
-/// The docker config directory: `$DOCKER_CONFIG`, else `$HOME/.docker`.
-fn docker_config_dir(env: &[(String, String)]) -> Option<PathBuf> {
-    var(env, "DOCKER_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| var(env, "HOME").map(|h| Path::new(h).join(".docker")))
 }
 
 /// Starts `$EDITOR <config file>` and waits; its exit status is ignored, as
@@ -273,17 +268,23 @@ fn preopens(
 
     let cwd = std::env::current_dir()?;
     add(cwd.clone(), true);
-    let home = var("HOME");
-    let config_home = var("XDG_CONFIG_HOME").or_else(|| home.as_ref().map(|h| h.join(".config")));
-    let cache_home = var("XDG_CACHE_HOME").or_else(|| home.as_ref().map(|h| h.join(".cache")));
-    if let Some(dir) = config_home {
-        add(dir.join("wasm-pkg"), true);
+    // The global config file's directory and the global cache.
+    let (xdg_config, xdg_cache, home) = (
+        crate::var(env, "XDG_CONFIG_HOME"),
+        crate::var(env, "XDG_CACHE_HOME"),
+        crate::var(env, "HOME"),
+    );
+    let global_config = wkg_core::config::global_config_path(xdg_config, home).map(PathBuf::from);
+    if let Some(dir) = global_config.as_deref().and_then(Path::parent) {
+        add(dir.to_owned(), true);
     }
-    if let Some(dir) = cache_home {
-        add(dir.join("wasm-pkg"), true);
+    if let Some(dir) = wkg_core::config::global_cache_dir(xdg_cache, home) {
+        add(PathBuf::from(dir), true);
     }
-    if let Some(dir) = docker_config_dir(env) {
-        add(dir, false);
+    let docker_config =
+        wkg_core::paths::docker_config_file(|name| crate::var(env, name).map(str::to_owned));
+    if let Some(dir) = docker_config.as_deref().and_then(Path::parent) {
+        add(dir.to_owned(), false);
     }
     // The paths the user typed, and those of `WKG_CONFIG_FILE` and
     // `WKG_CACHE_DIR`, at the paths the user sees.
@@ -313,7 +314,7 @@ fn preopens(
     Ok(list)
 }
 
-/// The project directory `root` ([`project_root`]), and the directories of
+/// The project directory `root` ([`wkg_core::paths::project_root`]), and the directories of
 /// the local dependencies its `[overrides]` name (read-only), at their
 /// absolute paths. A manifest that does not parse is left to the component
 /// to report.

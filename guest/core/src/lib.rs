@@ -60,6 +60,7 @@ pub mod lock;
 pub mod manifest;
 pub mod metadata;
 pub mod package;
+pub mod paths;
 pub mod project;
 pub mod publish;
 pub mod reference;

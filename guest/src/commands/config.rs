@@ -1,53 +1,18 @@
 //! `wkg config`: show the default registry, set it, or open the file in an
 //! editor (wkg-behaviour §1.3).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
-use wkg_core::config::{Config, global_config_path};
+use wkg_core::config::Config;
 
 use crate::cache::write_atomic;
-use crate::cli::{Common, ConfigArgs};
+use crate::cli::ConfigArgs;
+use crate::settings::read_config;
 
 /// Set by the native host when it will start `$EDITOR` on the config file
 /// after the component exits 0: a component cannot start a process.
 pub const HOST_EDITOR_VAR: &str = "WKG_HOST_LAUNCHES_EDITOR";
-
-/// The config file a command uses: `--config` / `WKG_CONFIG_FILE`, else the
-/// global `config.toml`.
-///
-/// # Errors
-/// Neither given and neither `XDG_CONFIG_HOME` nor `HOME` set.
-pub fn config_path(common: &Common) -> anyhow::Result<PathBuf> {
-    if let Some(path) = &common.config {
-        return Ok(path.clone());
-    }
-    let xdg = std::env::var("XDG_CONFIG_HOME").ok();
-    let home = std::env::var("HOME").ok();
-    global_config_path(xdg.as_deref(), home.as_deref())
-        .map(PathBuf::from)
-        .context(
-            "cannot locate the global config file: set HOME or XDG_CONFIG_HOME, or pass --config",
-        )
-}
-
-/// Reads and parses `path`; `None` when it does not exist.
-///
-/// # Errors
-/// An unreadable file, or one that does not parse (with file, line and
-/// column).
-pub fn read_config(path: &Path) -> anyhow::Result<Option<Config>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(e).with_context(|| format!("reading config file `{}`", path.display()));
-        }
-    };
-    let config = Config::from_toml(&text, &path.display().to_string())
-        .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
-    Ok(Some(config))
-}
 
 /// Writes `config` to `path` through a temporary file and a rename, so a
 /// failure never leaves a half-written config; creates the directory.
@@ -64,7 +29,7 @@ fn write_config(path: &Path, config: &Config) -> anyhow::Result<()> {
 }
 
 pub fn run(args: ConfigArgs) -> anyhow::Result<()> {
-    let path = config_path(&args.common)?;
+    let path = args.common.settings().config_file()?.path;
     if args.edit {
         return edit(&path);
     }

@@ -26,8 +26,8 @@ enum Content {
 
 pub async fn run(args: GetArgs) -> anyhow::Result<()> {
     let (package, version) = args.package_spec.clone().into_parts();
-    let registries = Registries::load(&args.common)?;
-    let cache = Cache::open(&args.common)?;
+    let registries = Registries::load(&args.common.settings())?;
+    let cache = Cache::open(&args.common.settings())?;
     let source = registries.source(&package, args.registry.as_ref()).await?;
 
     let version = match version {

@@ -17,7 +17,6 @@ use wkg_core::publish::{annotations, neighbours, waves};
 
 use crate::artifact::{Artifact, Description};
 use crate::cache::Cache;
-use crate::cli::Common;
 use crate::cli::PublishArgs;
 use crate::commands::oci::created_time;
 use crate::commands::wit::build_package;
@@ -26,6 +25,7 @@ use crate::deps::{Options, Project};
 use crate::oci::remote::BlobSource;
 use crate::packages::{Registries, Source};
 use crate::progress::Progress;
+use crate::settings::Settings;
 use crate::wit::{self, Release};
 use crate::workspace;
 
@@ -60,11 +60,11 @@ pub async fn publish_one(args: PublishArgs) -> anyhow::Result<(PackageRef, Versi
              (see `[workspace] members` in `wkg.toml`)"
         );
     };
-    let registries = Registries::load(&args.common)?;
+    let registries = Registries::load(&args.common.settings())?;
     let candidate = if path.is_dir() {
-        build(path, &registries, &args.common, args.dry_run).await?
+        build(path, &registries, &args.common.settings(), args.dry_run).await?
     } else {
-        read(path, &args.common)?
+        read(path, &args.common.settings())?
     };
     let (package, version) = identity(&candidate.inspection, args.package.as_ref(), path)?;
     let identity = (package.clone(), version.clone());
@@ -137,7 +137,8 @@ async fn check(
             old.digest
         );
         if !args.dry_run
-            && let (Source::Oci { registry, .. }, Ok(cache)) = (&source, Cache::open(&args.common))
+            && let (Source::Oci { registry, .. }, Ok(cache)) =
+                (&source, Cache::open(&args.common.settings()))
         {
             cache.forget_release(registry, &package, &version);
         }
@@ -237,8 +238,8 @@ async fn run_many(args: PublishArgs) -> anyhow::Result<()> {
         eprintln!("wave {}: {}", n + 1, names.join(", "));
     }
 
-    let registries = Registries::load(&args.common)?;
-    let cache = Cache::open(&args.common)?;
+    let registries = Registries::load(&args.common.settings())?;
+    let cache = Cache::open(&args.common.settings())?;
     let options = Options {
         members: workspace::locals(&members),
         ..Options::default()
@@ -284,14 +285,14 @@ async fn run_many(args: PublishArgs) -> anyhow::Result<()> {
 }
 
 /// A component or WIT package file, streamed (never held whole).
-fn read(path: &Path, common: &Common) -> anyhow::Result<Candidate> {
+fn read(path: &Path, settings: &Settings) -> anyhow::Result<Candidate> {
     let inspection = component::inspect(path)?;
     let progress = Progress::new("Uploading", inspection.size);
     Ok(Candidate {
         content: BlobSource::File {
             path: path.to_owned(),
             progress,
-            hints: Cache::open(common).ok().map(|c| c.file_hints()),
+            hints: Cache::open(settings).ok().map(|c| c.file_hints()),
         },
         inspection,
         documentation: None,
@@ -304,12 +305,12 @@ fn read(path: &Path, common: &Common) -> anyhow::Result<Candidate> {
 async fn build(
     dir: &Path,
     registries: &Registries,
-    common: &Common,
+    settings: &Settings,
     dry_run: bool,
 ) -> anyhow::Result<Candidate> {
     let project = Project::load()?;
     let members = workspace::members(&project)?;
-    let cache = Cache::open(common)?;
+    let cache = Cache::open(settings)?;
     let options = Options {
         members: workspace::locals(&members),
         ..Options::default()

@@ -64,8 +64,8 @@ impl Session {
         Ok(Session {
             project,
             members,
-            registries: Registries::load(common)?,
-            cache: Cache::open(common)?,
+            registries: Registries::load(&common.settings())?,
+            cache: Cache::open(&common.settings())?,
         })
     }
 

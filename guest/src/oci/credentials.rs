@@ -12,14 +12,9 @@ use wkg_core::reference::Reference;
 
 use crate::http::{self as wasi_http, Body, Timeouts};
 
-/// The docker `config.json` path: `$DOCKER_CONFIG/config.json`, else
-/// `$HOME/.docker/config.json`; `None` without either variable.
+/// The docker `config.json` path ([`wkg_core::paths::docker_config_file`]).
 pub fn docker_config_path() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("config.json"));
-    }
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
-    Some(PathBuf::from(home).join(".docker").join("config.json"))
+    wkg_core::paths::docker_config_file(crate::settings::var)
 }
 
 /// Picks the credential for `reference`'s registry.
