@@ -194,7 +194,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Copies `from` to a temporary file beside `to`, then renames it, so `to`
 /// is either untouched or complete.
 pub fn copy_atomic(from: &Path, to: &Path) -> std::io::Result<()> {
-    let temp = crate::oci::remote::TempFile::beside(to).map_err(std::io::Error::other)?;
+    let temp = crate::io::TempFile::beside(to).map_err(std::io::Error::other)?;
     std::fs::copy(from, temp.path())?;
     temp.persist(to).map_err(std::io::Error::other)
 }

@@ -5,7 +5,7 @@
 //! `write` calls of a large buffer.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use wasip2::io::streams::{OutputStream, StreamError};
 use wkg_core::digest::{Digest, Verifier};
@@ -402,6 +402,89 @@ pub fn repair_dir(dir: &Path) {
     for path in stale.into_iter().chain(aside.iter().map(|e| e.path())) {
         if older_than(&path, age) {
             remove(&path);
+        }
+    }
+}
+
+/// A local file that could not be created, opened, read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{action} `{path}`")]
+pub struct FileError {
+    pub action: &'static str,
+    pub path: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl FileError {
+    pub fn new(action: &'static str, path: &Path, source: std::io::Error) -> FileError {
+        FileError {
+            action,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// A file beside its destination that is removed unless persisted.
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    /// Creates `.<name>.<random>.part` in `dest`'s directory.
+    ///
+    /// # Errors
+    /// [`FileError`] when `dest` names no file, or its directory does not
+    /// exist or is not writable.
+    pub fn beside(dest: &Path) -> Result<TempFile, FileError> {
+        if dest.file_name().is_none() {
+            return Err(FileError::new(
+                "writing",
+                dest,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+            ));
+        }
+        // What killed runs left beside it goes first.
+        sweep_leftovers(dest, "part");
+        let path = temporary_beside(dest, "part");
+        std::fs::File::create_new(&path).map_err(|e| FileError::new("creating", &path, e))?;
+        Ok(TempFile { path, armed: true })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file, opened for writing.
+    ///
+    /// # Errors
+    /// [`FileError`].
+    pub fn file(&self) -> Result<std::fs::File, FileError> {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&self.path)
+            .map_err(|e| FileError::new("opening", &self.path, e))
+    }
+
+    /// Renames the file to `dest`.
+    ///
+    /// # Errors
+    /// [`FileError`]; the temporary file is removed.
+    pub fn persist(mut self, dest: &Path) -> Result<(), FileError> {
+        std::fs::rename(&self.path, dest).map_err(|e| FileError::new("writing", dest, e))?;
+        self.armed = false;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }

@@ -63,6 +63,16 @@ pub enum Error {
     },
 }
 
+impl From<crate::io::FileError> for Error {
+    fn from(e: crate::io::FileError) -> Error {
+        Error::Io {
+            action: e.action,
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 impl Error {
     pub(crate) fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
         Error::Io {

@@ -3,7 +3,6 @@
 //! verifier before it reaches its final path.
 
 use std::cell::RefCell;
-use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -152,7 +151,7 @@ impl Client {
         progress: &Progress,
     ) -> Result<(), Error> {
         let what = format!("blob `{}` of `{repository}`", blob.digest);
-        let temp = TempFile::beside(dest)?;
+        let temp = crate::io::TempFile::beside(dest)?;
         let mut out = BufWriter::with_capacity(1024 * 1024, temp.file()?);
         let hashed = self
             .get_blob(repository, blob, &what, &mut |chunk| {
@@ -170,7 +169,7 @@ impl Client {
         };
         Verifier::check(actual, bytes, &blob.digest, Some(blob.size))
             .map_err(|source| Error::Verify { what, source })?;
-        temp.persist(dest)
+        Ok(temp.persist(dest)?)
     }
 
     /// `GET /v2/<repository>/blobs/<digest>` into memory, verified against
@@ -689,65 +688,4 @@ fn location<B>(request_url: &str, res: &http::Response<B>) -> Result<String, Err
             ))
         })?;
     Ok(resolve_location(request_url, value))
-}
-
-/// A file beside its destination that is removed unless persisted.
-#[derive(Debug)]
-pub struct TempFile {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl TempFile {
-    /// Creates `.<name>.<random>.part` in `dest`'s directory.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when the directory does not exist or is not writable.
-    pub fn beside(dest: &Path) -> Result<TempFile, Error> {
-        if dest.file_name().is_none() {
-            return Err(Error::Protocol(format!(
-                "`{}` is not a file path",
-                dest.display()
-            )));
-        }
-        // What killed runs left beside it goes first.
-        crate::io::sweep_leftovers(dest, "part");
-        let path = crate::io::temporary_beside(dest, "part");
-        File::create_new(&path).map_err(|e| Error::io("creating", &path, e))?;
-        Ok(TempFile { path, armed: true })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The file, opened for writing.
-    ///
-    /// # Errors
-    /// [`Error::Io`].
-    pub fn file(&self) -> Result<File, Error> {
-        fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&self.path)
-            .map_err(|e| Error::io("opening", &self.path, e))
-    }
-
-    /// Renames the file to `dest`.
-    ///
-    /// # Errors
-    /// [`Error::Io`]; the temporary file is removed.
-    pub fn persist(mut self, dest: &Path) -> Result<(), Error> {
-        fs::rename(&self.path, dest).map_err(|e| Error::io("writing", dest, e))?;
-        self.armed = false;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
 }
