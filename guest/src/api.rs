@@ -9,8 +9,10 @@ use anyhow::Context;
 use wkg_core::package::{PackageRef, PackageSpec, Registry, Version};
 
 use crate::cache::{Cache, copy_atomic};
-use crate::cli::{Common, FetchArgs, LockArgs, PublishArgs};
 use crate::commands;
+use crate::commands::publish::PublishArgs;
+use crate::commands::wit::FetchArgs;
+use crate::commands::{Common, LockArgs};
 use crate::deps::Project;
 use crate::http::HttpError;
 use crate::oci;

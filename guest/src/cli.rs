@@ -3,11 +3,15 @@
 //! Exit codes: 0 on success (and `--help`, `--version`), 1 on an error
 //! (`Error: …` with its causes on stderr), 2 on a usage error.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands;
+use crate::commands::config::ConfigArgs;
+use crate::commands::get::GetArgs;
+use crate::commands::publish::PublishArgs;
+use crate::commands::wit::{BuildArgs, FetchArgs, UpdateArgs};
+use crate::commands::{self, Common};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,167 +62,12 @@ pub enum Command {
     Wit(WitCommand),
 }
 
-/// `--config` and `--cache`, on every package command.
-#[derive(Debug, Args)]
-pub struct Common {
-    /// The path to the configuration file
-    #[arg(long, env = "WKG_CONFIG_FILE")]
-    pub config: Option<PathBuf>,
-    /// The path to the cache directory. Defaults to the system cache directory
-    #[arg(long, env = "WKG_CACHE_DIR")]
-    pub cache: Option<PathBuf>,
-}
-
-impl Common {
-    /// The settings the layers below the command line take.
-    pub fn settings(&self) -> crate::settings::Settings {
-        crate::settings::Settings {
-            config: self.config.clone(),
-            cache: self.cache.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-pub struct ConfigArgs {
-    /// The default registry domain to use. Overrides configuration file(s)
-    #[arg(long, value_parser = commands::parse_registry)]
-    pub default_registry: Option<wkg_core::package::Registry>,
-    /// Opens the global configuration file in an editor defined in the `$EDITOR` environment
-    /// variable
-    #[arg(short, long)]
-    pub edit: bool,
-    #[command(flatten)]
-    pub common: Common,
-}
-
-#[derive(Debug, Args)]
-pub struct GetArgs {
-    /// `<namespace>:<name>` plus optional `@<version>`, e.g. `wasi:cli` or `wasi:http@0.2.0`
-    #[arg(value_parser = commands::get::parse_spec)]
-    pub package_spec: wkg_core::package::PackageSpec,
-    /// Output path. If this ends with a '/', a filename based on the package name, version, and
-    /// format will be appended, e.g. `name-space_name@1.0.0.wasm`
-    #[arg(short, long, default_value = "./")]
-    pub output: PathBuf,
-    /// Output format
-    #[arg(long, default_value = "auto")]
-    pub format: Format,
-    /// Check that the file at `--output` matches the retrieved package
-    #[arg(long, conflicts_with = "overwrite")]
-    pub check: bool,
-    /// Overwrite any existing output file
-    #[arg(long)]
-    pub overwrite: bool,
-    /// The registry domain to use. Overrides configuration file(s)
-    #[arg(long, env = "WKG_REGISTRY", value_parser = commands::parse_registry)]
-    pub registry: Option<wkg_core::package::Registry>,
-    #[command(flatten)]
-    pub common: Common,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Format {
-    Auto,
-    Wasm,
-    Wit,
-}
-
-#[derive(Debug, Args)]
-pub struct PublishArgs {
-    /// The files and directories to publish. If a directory is provided, the package is built
-    /// to a tempfile before publishing
-    pub paths: Vec<PathBuf>,
-    /// The registry domain to use. Overrides configuration file(s)
-    #[arg(long, env = "WKG_REGISTRY", value_parser = commands::parse_registry)]
-    pub registry: Option<wkg_core::package::Registry>,
-    /// If not provided, the package name and version will be inferred from the Wasm file.
-    /// Expected format: `<namespace>:<name>@<version>`
-    #[arg(long, env = "WKG_PACKAGE", value_parser = commands::get::parse_spec)]
-    pub package: Option<wkg_core::package::PackageSpec>,
-    /// Attempt package, version, and registry resolution without publishing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Publish all packages in the workspace
-    #[arg(long)]
-    pub workspace: bool,
-    /// Disable semver compatibility checks
-    #[arg(long)]
-    pub skip_semver_check: bool,
-    /// Skip publishing any package whose `(name, version)` already exists in the registry
-    #[arg(long)]
-    pub skip_dupes: bool,
-    #[command(flatten)]
-    pub common: Common,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum OciCommand {
     /// Pull a component from an OCI registry and write it to a file
     Pull(commands::oci::PullArgs),
     /// Push a component to an OCI registry
     Push(commands::oci::PushArgs),
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum OutputType {
-    Wit,
-    Wasm,
-}
-
-#[derive(Debug, Args)]
-pub struct BuildArgs {
-    /// The directory containing the WIT files to build
-    #[arg(short = 'd', long = "wit-dir", default_value = "wit")]
-    pub dir: PathBuf,
-    /// The name of the file that should be written. This can also be a full path. Defaults to
-    /// the current directory with the name of the package
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    #[command(flatten)]
-    pub lock: LockArgs,
-    #[command(flatten)]
-    pub common: Common,
-}
-
-/// How the lock file constrains `build` and `fetch`.
-#[derive(Debug, Args)]
-pub struct LockArgs {
-    /// Fail if `wkg.lock` would change
-    #[arg(long)]
-    pub locked: bool,
-    /// Use only `wkg.lock` and the cache; make no network request
-    #[arg(long)]
-    pub offline: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct FetchArgs {
-    /// The directory containing the WIT files to fetch dependencies for [default: wit; at a
-    /// workspace root: every member, into `wkg/deps`]
-    pub dir: Option<PathBuf>,
-    /// The desired output type of the dependencies
-    #[arg(short = 't', long = "type", ignore_case = true)]
-    pub output_type: Option<OutputType>,
-    #[command(flatten)]
-    pub lock: LockArgs,
-    #[command(flatten)]
-    pub common: Common,
-}
-
-#[derive(Debug, Args)]
-pub struct UpdateArgs {
-    /// Update only these dependencies (`<namespace>:<name>`); all of them by default
-    #[arg(value_parser = parse_package_ref)]
-    pub packages: Vec<wkg_core::package::PackageRef>,
-    /// The directory containing the WIT files to update dependencies for
-    #[arg(short = 'd', long = "wit-dir", default_value = "wit")]
-    pub dir: PathBuf,
-    /// The desired output type of the dependencies
-    #[arg(short = 't', long = "type", ignore_case = true)]
-    pub output_type: Option<OutputType>,
-    #[command(flatten)]
-    pub common: Common,
 }
 
 /// Deprecated aliases of the top-level commands.
@@ -230,10 +79,6 @@ pub enum WitCommand {
     Fetch(FetchArgs),
     /// Deprecated: use `wkg update`
     Update(UpdateArgs),
-}
-
-fn parse_package_ref(s: &str) -> Result<wkg_core::package::PackageRef, String> {
-    s.parse().map_err(|e| format!("{e}"))
 }
 
 /// Parses `args` and runs the command; returns the process exit code.

@@ -7,8 +7,23 @@ use anyhow::{Context, bail};
 use wkg_core::config::Config;
 
 use crate::cache::write_atomic;
-use crate::cli::ConfigArgs;
+use clap::Args;
+
+use super::Common;
 use crate::settings::read_config;
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The default registry domain to use. Overrides configuration file(s)
+    #[arg(long, value_parser = super::parse_registry)]
+    pub default_registry: Option<wkg_core::package::Registry>,
+    /// Opens the global configuration file in an editor defined in the `$EDITOR` environment
+    /// variable
+    #[arg(short, long)]
+    pub edit: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// Set by the native host when it will start `$EDITOR` on the config file
 /// after the component exits 0: a component cannot start a process.

@@ -10,8 +10,41 @@ use wit_component::{DecodedWasm, WitPrinter};
 use wkg_core::package::PackageSpec;
 
 use crate::cache::{Cache, copy_atomic, write_atomic};
-use crate::cli::{Format, GetArgs};
+use clap::{Args, ValueEnum};
+
+use super::Common;
 use crate::packages::Registries;
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// `<namespace>:<name>` plus optional `@<version>`, e.g. `wasi:cli` or `wasi:http@0.2.0`
+    #[arg(value_parser = parse_spec)]
+    pub package_spec: wkg_core::package::PackageSpec,
+    /// Output path. If this ends with a '/', a filename based on the package name, version, and
+    /// format will be appended, e.g. `name-space_name@1.0.0.wasm`
+    #[arg(short, long, default_value = "./")]
+    pub output: PathBuf,
+    /// Output format
+    #[arg(long, default_value = "auto")]
+    pub format: Format,
+    /// Check that the file at `--output` matches the retrieved package
+    #[arg(long, conflicts_with = "overwrite")]
+    pub check: bool,
+    /// Overwrite any existing output file
+    #[arg(long)]
+    pub overwrite: bool,
+    /// The registry domain to use. Overrides configuration file(s)
+    #[arg(long, env = "WKG_REGISTRY", value_parser = super::parse_registry)]
+    pub registry: Option<wkg_core::package::Registry>,
+    #[command(flatten)]
+    pub common: Common,
+}
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Auto,
+    Wasm,
+    Wit,
+}
 
 pub fn parse_spec(s: &str) -> Result<PackageSpec, String> {
     s.parse().map_err(|e| format!("{e}"))

@@ -8,7 +8,7 @@
 //! `--dry-run` writes nothing anywhere, not even the cache; the layer
 //! streams from the file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use wkg_core::manifest::DOCUMENTATION_ANNOTATION;
@@ -17,7 +17,9 @@ use wkg_core::publish::{annotations, neighbours, waves};
 
 use crate::artifact::{Artifact, Description};
 use crate::cache::Cache;
-use crate::cli::PublishArgs;
+use clap::Args;
+
+use super::Common;
 use crate::commands::oci::created_time;
 use crate::commands::wit::build_package;
 use crate::component::{self, Inspection};
@@ -28,6 +30,34 @@ use crate::progress::Progress;
 use crate::settings::Settings;
 use crate::wit::{self, Release};
 use crate::workspace;
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The files and directories to publish. If a directory is provided, the package is built
+    /// to a tempfile before publishing
+    pub paths: Vec<PathBuf>,
+    /// The registry domain to use. Overrides configuration file(s)
+    #[arg(long, env = "WKG_REGISTRY", value_parser = super::parse_registry)]
+    pub registry: Option<wkg_core::package::Registry>,
+    /// If not provided, the package name and version will be inferred from the Wasm file.
+    /// Expected format: `<namespace>:<name>@<version>`
+    #[arg(long, env = "WKG_PACKAGE", value_parser = super::get::parse_spec)]
+    pub package: Option<wkg_core::package::PackageSpec>,
+    /// Attempt package, version, and registry resolution without publishing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Publish all packages in the workspace
+    #[arg(long)]
+    pub workspace: bool,
+    /// Disable semver compatibility checks
+    #[arg(long)]
+    pub skip_semver_check: bool,
+    /// Skip publishing any package whose `(name, version)` already exists in the registry
+    #[arg(long)]
+    pub skip_dupes: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// Releases compared by the semver check are read into memory up to this
 /// size.

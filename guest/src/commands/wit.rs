@@ -17,10 +17,62 @@ use wkg_core::lock::LockFile;
 use wkg_core::project::Metadata;
 
 use crate::cache::{Cache, copy_atomic, write_atomic};
-use crate::cli::{BuildArgs, Common, FetchArgs, OutputType, UpdateArgs};
+use clap::{Args, ValueEnum};
+
+use super::{Common, LockArgs};
 use crate::deps::{self, Assembled, Options, Project, Resolved, Update};
 use crate::packages::Registries;
 use crate::workspace;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputType {
+    Wit,
+    Wasm,
+}
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The directory containing the WIT files to build
+    #[arg(short = 'd', long = "wit-dir", default_value = "wit")]
+    pub dir: PathBuf,
+    /// The name of the file that should be written. This can also be a full path. Defaults to
+    /// the current directory with the name of the package
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    #[command(flatten)]
+    pub common: Common,
+}
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The directory containing the WIT files to fetch dependencies for [default: wit; at a
+    /// workspace root: every member, into `wkg/deps`]
+    pub dir: Option<PathBuf>,
+    /// The desired output type of the dependencies
+    #[arg(short = 't', long = "type", ignore_case = true)]
+    pub output_type: Option<OutputType>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    #[command(flatten)]
+    pub common: Common,
+}
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Update only these dependencies (`<namespace>:<name>`); all of them by default
+    #[arg(value_parser = parse_package_ref)]
+    pub packages: Vec<wkg_core::package::PackageRef>,
+    /// The directory containing the WIT files to update dependencies for
+    #[arg(short = 'd', long = "wit-dir", default_value = "wit")]
+    pub dir: PathBuf,
+    /// The desired output type of the dependencies
+    #[arg(short = 't', long = "type", ignore_case = true)]
+    pub output_type: Option<OutputType>,
+    #[command(flatten)]
+    pub common: Common,
+}
+fn parse_package_ref(s: &str) -> Result<wkg_core::package::PackageRef, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
 
 /// wkg's message for a missing WIT directory.
 fn read_root(dir: &Path) -> anyhow::Result<UnresolvedPackageGroup> {
