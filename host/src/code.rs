@@ -35,7 +35,7 @@ fn precompiled() -> Option<&'static [u8]> {
 
 /// The engine and the embedded component loaded from the build's code,
 /// made once per process (wasmtime registers an image of code once, so
-/// every [`Wkg::new`](crate::Wkg::new) shares them); `None` without that
+/// every [`Wkg::new`](crate::Wkg::new)(crate::Wkg::new) shares them); `None` without that
 /// code, or when wasmtime refuses it (another CPU).
 pub(crate) fn embedded() -> Option<(Engine, Component)> {
     static EMBEDDED: std::sync::OnceLock<Option<(Engine, Component)>> = std::sync::OnceLock::new();
@@ -221,4 +221,35 @@ fn deserialize(engine: &Engine, file: &Path) -> Result<Component> {
     // of the engine's compatibility settings; wasmtime checks the header of
     // the artifact and refuses code from another version or configuration.
     Ok(unsafe { Component::deserialize_file(engine, file) }?)
+}
+
+/// Where compiled code is kept between runs.
+#[derive(Debug, Clone)]
+pub enum CodeCache {
+    /// `$WKG_HOST_CACHE_DIR`, else `$XDG_CACHE_HOME/wkg/compiled`, else
+    /// `$HOME/.cache/wkg/compiled`; no cache when none is set.
+    Default,
+    /// This directory (created if missing).
+    Dir(PathBuf),
+    /// Compile on every [`Wkg::new`](crate::Wkg::new).
+    None,
+}
+
+impl CodeCache {
+    pub(crate) fn dir(&self) -> Option<PathBuf> {
+        match self {
+            CodeCache::Dir(d) => Some(d.clone()),
+            CodeCache::None => None,
+            CodeCache::Default => {
+                let var = |k| {
+                    std::env::var_os(k)
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from)
+                };
+                var("WKG_HOST_CACHE_DIR")
+                    .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("wkg/compiled")))
+                    .or_else(|| var("HOME").map(|d| d.join(".cache/wkg/compiled")))
+            }
+        }
+    }
 }

@@ -26,7 +26,6 @@
 //! the Mozilla roots plus the certificates of its [`Trust`].
 
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
 use wasmtime::component::{Linker, ResourceTable};
@@ -36,15 +35,26 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+pub mod bindings;
+mod client;
 mod code;
 mod engine;
+mod hashing;
 mod helpers;
+mod invocation;
 mod outgoing;
+mod policy;
 mod proxy;
 mod tls;
 
-pub use outgoing::HostPolicy;
+pub use bindings::exports::wasm_pkg::client::registry::{
+    Error as RegistryError, Options as RegistryOptions, Release,
+};
+pub use client::{Answer, Client};
+pub use code::CodeCache;
+pub use invocation::{Invocation, Outcome, Output, Preopen};
 use outgoing::Outgoing;
+pub use policy::HostPolicy;
 pub use proxy::Proxies;
 pub use tls::Trust;
 
@@ -55,51 +65,6 @@ const WKG_WASM_SHA256: &str = env!("WKG_GUEST_SHA256");
 /// Exit code reported when the component traps (a bug in the component),
 /// as `wasmtime run` reports an abort.
 pub const TRAP_EXIT_CODE: i32 = 134;
-
-/// Where compiled code is kept between runs.
-#[derive(Debug, Clone)]
-pub enum CodeCache {
-    /// `$WKG_HOST_CACHE_DIR`, else `$XDG_CACHE_HOME/wkg/compiled`, else
-    /// `$HOME/.cache/wkg/compiled`; no cache when none is set.
-    Default,
-    /// This directory (created if missing).
-    Dir(PathBuf),
-    /// Compile on every [`Wkg::new`].
-    None,
-}
-
-impl CodeCache {
-    fn dir(&self) -> Option<PathBuf> {
-        match self {
-            CodeCache::Dir(d) => Some(d.clone()),
-            CodeCache::None => None,
-            CodeCache::Default => {
-                let var = |k| {
-                    std::env::var_os(k)
-                        .filter(|v| !v.is_empty())
-                        .map(PathBuf::from)
-                };
-                var("WKG_HOST_CACHE_DIR")
-                    .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("wkg/compiled")))
-                    .or_else(|| var("HOME").map(|d| d.join(".cache/wkg/compiled")))
-            }
-        }
-    }
-}
-
-/// Typed bindings of `wit/client.wit`, the interface `wkg.wasm` exports
-/// beside `wasi:cli/run`.
-pub mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "client",
-        exports: { default: async },
-    });
-}
-
-pub use bindings::exports::wasm_pkg::client::registry::{
-    Error as RegistryError, Options as RegistryOptions, Release,
-};
 
 /// The compiled `wkg` component, ready to run any number of times.
 pub struct Wkg {
@@ -113,156 +78,6 @@ impl std::fmt::Debug for Wkg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Wkg").finish_non_exhaustive()
     }
-}
-
-/// A directory of the host made visible to the component.
-#[derive(Debug, Clone)]
-pub struct Preopen {
-    /// The directory on the host.
-    pub host: PathBuf,
-    /// The path the component sees (`.` for its working directory).
-    pub guest: String,
-    /// Whether the component may write in it.
-    pub writable: bool,
-}
-
-/// Where the component's stdout or stderr goes.
-#[derive(Debug, Clone, Default)]
-pub enum Output {
-    /// The host process's own stream.
-    #[default]
-    Inherit,
-    /// An in-memory buffer of at most this many bytes, read back from
-    /// [`Outcome`].
-    Capture(usize),
-}
-
-/// One run of the component: its command line, environment, files and
-/// network reach.
-#[derive(Debug, Clone, Default)]
-pub struct Invocation {
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
-    pub preopens: Vec<Preopen>,
-    pub stdout: Output,
-    pub stderr: Output,
-    /// The hosts its wasi:http requests may go to.
-    pub hosts: HostPolicy,
-    /// The TLS certificates its https requests trust beyond the Mozilla
-    /// roots.
-    pub trust: Trust,
-    /// The HTTP proxies its requests go through ([`Proxies::from_env`]);
-    /// none by default.
-    pub proxies: Proxies,
-    /// A docker `config.json` (a host path) whose credential helpers
-    /// (`credsStore`, `credHelpers`) the host runs when the component asks
-    /// for a server's credential; the component then sees
-    /// `WKG_HOST_CREDENTIAL_HELPERS=1`. `None`: no helper is run, and the
-    /// component goes on without such credentials.
-    pub credential_helpers: Option<PathBuf>,
-}
-
-impl Invocation {
-    /// A run with `args` (the first is the program name), no environment,
-    /// no directories and the host's stdout and stderr.
-    pub fn new<I, S>(args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        Invocation {
-            args: args.into_iter().map(Into::into).collect(),
-            ..Default::default()
-        }
-    }
-
-    /// Adds the environment variable `name=value`.
-    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.env.push((name.into(), value.into()));
-        self
-    }
-
-    /// Makes the host directory `host` visible at `guest` (`.` for the
-    /// working directory), writable or read-only.
-    pub fn preopen(
-        mut self,
-        host: impl Into<PathBuf>,
-        guest: impl Into<String>,
-        writable: bool,
-    ) -> Self {
-        self.preopens.push(Preopen {
-            host: host.into(),
-            guest: guest.into(),
-            writable,
-        });
-        self
-    }
-
-    /// Lets HTTP requests go only to these hosts (`host` or `host:port`),
-    /// in addition to any allowed before.
-    pub fn allow_hosts<I, S>(mut self, hosts: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let more = hosts.into_iter().map(Into::into);
-        self.hosts = match self.hosts {
-            HostPolicy::Any => HostPolicy::Only(more.collect()),
-            HostPolicy::Only(mut hosts) => {
-                hosts.extend(more);
-                HostPolicy::Only(hosts)
-            }
-        };
-        self
-    }
-
-    /// Trusts the certificates in PEM `pem` as roots for every host.
-    ///
-    /// # Errors
-    /// Malformed PEM, or no certificate in it.
-    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<Self> {
-        self.trust.roots.extend(Trust::pem_certificates(pem)?);
-        Ok(self)
-    }
-
-    /// Accepts any certificate from `host` (`host` or `host:port`), as
-    /// wkg's `accept_invalid_certificates`.
-    pub fn insecure_host(mut self, host: impl Into<String>) -> Self {
-        self.trust.insecure_hosts.push(host.into());
-        self
-    }
-
-    /// Sends its requests through `proxies` (for example
-    /// `Proxies::from_env(|name| std::env::var(name).ok())`, as the `wkg`
-    /// command does).
-    pub fn proxies(mut self, proxies: Proxies) -> Self {
-        self.proxies = proxies;
-        self
-    }
-
-    /// Captures stdout and stderr, up to `limit` bytes each, for
-    /// [`Outcome`] or [`Client::output`].
-    pub fn capture(mut self, limit: usize) -> Self {
-        self.stdout = Output::Capture(limit);
-        self.stderr = Output::Capture(limit);
-        self
-    }
-
-    /// Lets the host run the credential helpers that the docker
-    /// `config.json` at `docker_config` names, when the component asks.
-    pub fn credential_helpers(mut self, docker_config: impl Into<PathBuf>) -> Self {
-        self.credential_helpers = Some(docker_config.into());
-        self
-    }
-}
-
-/// What a run left behind: the exit code and any captured output.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// 0 success, 1 error, 2 usage error; [`TRAP_EXIT_CODE`] for a trap.
-    pub code: i32,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
 }
 
 struct State {
@@ -481,130 +296,6 @@ impl Wkg {
             ),
         };
         Ok((Store::new(&self.engine, state), stdout, stderr))
-    }
-}
-
-/// A live `wkg` instance for typed calls into `wasm-pkg:client/registry`
-/// (see [`Wkg::client`]). Each method returns the component's own
-/// `Result`; the outer error is a trap (a bug in the component).
-pub struct Client {
-    store: Store<State>,
-    bindings: bindings::Client,
-    stdout: Option<MemoryOutputPipe>,
-    stderr: Option<MemoryOutputPipe>,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").finish_non_exhaustive()
-    }
-}
-
-/// The component's answer to one call.
-pub type Answer<T> = std::result::Result<T, RegistryError>;
-
-impl Client {
-    /// The release `spec` (`namespace:name[@version]`) names.
-    ///
-    /// # Errors
-    /// A trap.
-    pub async fn resolve(
-        &mut self,
-        spec: &str,
-        options: &RegistryOptions,
-    ) -> Result<Answer<Release>> {
-        let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
-            .call_resolve(&mut self.store, spec, options)
-            .await?)
-    }
-
-    /// Every version of `package`, lowest first.
-    ///
-    /// # Errors
-    /// A trap.
-    pub async fn list_versions(
-        &mut self,
-        package: &str,
-        options: &RegistryOptions,
-    ) -> Result<Answer<Vec<String>>> {
-        let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
-            .call_list_versions(&mut self.store, package, options)
-            .await?)
-    }
-
-    /// The verified content of a release, written to `path` (a path the
-    /// component sees).
-    ///
-    /// # Errors
-    /// A trap.
-    pub async fn fetch_to_file(
-        &mut self,
-        spec: &str,
-        path: &str,
-        options: &RegistryOptions,
-    ) -> Result<Answer<Release>> {
-        let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
-            .call_fetch_to_file(&mut self.store, spec, path, options)
-            .await?)
-    }
-
-    /// The verified content of a release, in memory.
-    ///
-    /// # Errors
-    /// A trap.
-    pub async fn fetch_bytes(
-        &mut self,
-        spec: &str,
-        options: &RegistryOptions,
-    ) -> Result<Answer<(Release, Vec<u8>)>> {
-        let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
-            .call_fetch_bytes(&mut self.store, spec, options)
-            .await?)
-    }
-
-    /// Publishes the file or WIT directory at `path`.
-    ///
-    /// # Errors
-    /// A trap.
-    pub async fn publish(
-        &mut self,
-        path: &str,
-        package: Option<&str>,
-        options: &RegistryOptions,
-    ) -> Result<Answer<Release>> {
-        let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
-            .call_publish(&mut self.store, path, package, options)
-            .await?)
-    }
-
-    /// Fetches the dependencies of the WIT directory `wit_dir`.
-    ///
-    /// # Errors
-    /// A trap.
-    pub async fn fetch_dependencies(
-        &mut self,
-        wit_dir: &str,
-        options: &RegistryOptions,
-    ) -> Result<Answer<Vec<Release>>> {
-        let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
-            .call_fetch_dependencies(&mut self.store, wit_dir, options)
-            .await?)
-    }
-
-    /// What [`Output::Capture`] caught so far: (stdout, stderr).
-    pub fn output(&self) -> (Vec<u8>, Vec<u8>) {
-        let read = |p: &Option<MemoryOutputPipe>| {
-            p.as_ref()
-                .map(|p| p.contents().to_vec())
-                .unwrap_or_default()
-        };
-        (read(&self.stdout), read(&self.stderr))
     }
 }
 

@@ -11,9 +11,7 @@
 //! one. The request options' connect, first-byte and between-bytes timeouts
 //! apply as in wasmtime's handler.
 //!
-//! It also hashes the bodies the component asks it to
-//! ([`wkg_core::host_digest`]): natively, with the CPU's SHA instructions,
-//! on the connection's thread, as the bytes pass.
+//! It also hashes the bodies the component asks it to ([`crate::hashing`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,37 +25,15 @@ use http::uri::Scheme;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body_util::BodyExt;
 use hyper::client::conn::http1::SendRequest;
-use sha2::{Digest as _, Sha256};
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
-use wkg_core::digest::Digest;
 use wkg_core::host_digest;
 
+use crate::hashing::{Hashing, HashingBody, Tally, digest_service};
 use crate::helpers::Helpers;
+use crate::policy::HostPolicy;
 use crate::proxy::{Proxies, ProxyServer};
-use crate::tls::{Trust, host_matches};
-
-/// Which hosts the component may send HTTP requests to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum HostPolicy {
-    /// Any host (what the `wkg` command does).
-    #[default]
-    Any,
-    /// Only these: `host` (any port) or `host:port` entries, as in URLs;
-    /// every other request fails in the component with wasi:http's
-    /// `HTTP-request-denied`, and the host prints which one it refused.
-    Only(Vec<String>),
-}
-
-impl HostPolicy {
-    /// Whether a request to `authority` (`host[:port]`) may go out.
-    pub fn allows(&self, authority: &str) -> bool {
-        match self {
-            HostPolicy::Any => true,
-            HostPolicy::Only(hosts) => hosts.iter().any(|h| host_matches(h, authority)),
-        }
-    }
-}
+use crate::tls::Trust;
 
 /// Idle connections kept per scheme and authority.
 const MAX_IDLE: usize = 8;
@@ -71,7 +47,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The request header and answer field of [`host_digest`].
-const DIGEST_FIELD: HeaderName = HeaderName::from_static(host_digest::FIELD);
+pub(crate) const DIGEST_FIELD: HeaderName = HeaderName::from_static(host_digest::FIELD);
 
 /// The hook of one run: its policy, trust and connection pool.
 pub(crate) struct Outgoing {
@@ -462,106 +438,6 @@ fn tls_error(e: std::io::Error) -> Error {
             alert_message: Some(format!("{alert:?}")),
         },
         _ => Error::TlsProtocolError,
-    }
-}
-
-/// Which body of an exchange the component asked the host to hash, with
-/// the run's key.
-enum Hashing {
-    Request(Arc<str>),
-    Response(Arc<str>),
-}
-
-impl Hashing {
-    fn asked(value: &HeaderValue, key: &Arc<str>) -> Option<Hashing> {
-        match value.to_str().ok()? {
-            host_digest::REQUEST_BODY => Some(Hashing::Request(key.clone())),
-            host_digest::RESPONSE_BODY => Some(Hashing::Response(key.clone())),
-            _ => None,
-        }
-    }
-}
-
-/// The sha256 state and byte count of a body so far.
-#[derive(Default)]
-struct Tally {
-    hasher: Sha256,
-    bytes: u64,
-    /// Whether a request body reported its end.
-    ended: bool,
-}
-
-impl Tally {
-    fn update(&mut self, data: &[u8]) {
-        self.hasher.update(data);
-        self.bytes += data.len() as u64;
-    }
-
-    /// The [`host_digest::answer`] for what was hashed so far.
-    fn answer(&self, key: &str) -> HeaderValue {
-        let digest = Digest::from_sha256_bytes(&self.hasher.clone().finalize().into());
-        let answer = host_digest::answer(key, &digest, self.bytes);
-        HeaderValue::try_from(answer).expect("hex, digits and spaces are a header value")
-    }
-}
-
-/// The answer of [`host_digest::SERVICE_HOST`]: `200` with the digest of
-/// the request body in the [`host_digest::FIELD`] header.
-async fn digest_service(
-    request: http::Request<WasiBody>,
-    key: &str,
-) -> Result<http::Response<WasiBody>, Error> {
-    let mut body = request.into_body();
-    let mut tally = Tally::default();
-    while let Some(frame) = body.frame().await {
-        if let Some(data) = frame?.data_ref() {
-            tally.update(data);
-        }
-    }
-    let empty = http_body_util::Empty::new()
-        .map_err(|never| match never {})
-        .boxed_unsync();
-    http::Response::builder()
-        .status(http::StatusCode::OK)
-        .header(DIGEST_FIELD, tally.answer(key))
-        .body(empty)
-        .map_err(|e| Error::InternalError(Some(e.to_string())))
-}
-
-/// A request body that hashes what it yields.
-struct HashingBody {
-    inner: WasiBody,
-    tally: Arc<Mutex<Tally>>,
-}
-
-impl http_body::Body for HashingBody {
-    type Data = Bytes;
-    type Error = Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        let mut tally = self.tally.lock().unwrap_or_else(|e| e.into_inner());
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    tally.update(data);
-                }
-            }
-            Poll::Ready(None) => tally.ended = true,
-            _ => {}
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
     }
 }
 
