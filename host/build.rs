@@ -1,9 +1,16 @@
-//! Builds the guest (`wkg.wasm`, wasm32-wasip2) and embeds it in the host.
+//! Builds the guest (wasm32-wasip2) and embeds it in the host.
+//!
+//! The guest component imports the host services of `wit/host.wit`, which
+//! the host provides natively; the build also composes the wasm provider
+//! (`provider/`) into it, which makes `wkg.wasm`, the component that runs
+//! under any runtime: `<target>/guest/wkg.wasm`, and
+//! [`WKG_WASM_STANDALONE`] in the library.
 //!
 //! The guest gets its own target directory, `<target>/guest`: a nested cargo
 //! on the outer build's target directory would wait forever for the lock
 //! the outer build holds. Debug and release hosts share that one guest
-//! build. `WKG_GUEST_WASM=<path>` embeds a prebuilt `wkg.wasm` instead.
+//! build. `WKG_GUEST_WASM=<path>` embeds a prebuilt guest component instead
+//! (and `WKG_PROVIDER_WASM=<path>` a prebuilt provider).
 
 use std::env;
 use std::fs;
@@ -27,12 +34,30 @@ fn main() {
         println!("cargo:rustc-link-arg-bin=wkg=-no-pie");
     }
 
-    let wasm = match env::var_os("WKG_GUEST_WASM") {
-        Some(prebuilt) => PathBuf::from(prebuilt),
-        None => build_guest(root, &out),
+    println!("cargo:rerun-if-env-changed=WKG_PROVIDER_WASM");
+    let (wasm, provider) = match (
+        env::var_os("WKG_GUEST_WASM"),
+        env::var_os("WKG_PROVIDER_WASM"),
+    ) {
+        (Some(guest), Some(provider)) => (PathBuf::from(guest), PathBuf::from(provider)),
+        (guest, provider) => {
+            let (built_guest, built_provider) = build_guest(root, &out);
+            (
+                guest.map_or(built_guest, PathBuf::from),
+                provider.map_or(built_provider, PathBuf::from),
+            )
+        }
     };
-    let bytes = fs::read(&wasm).unwrap_or_else(|e| panic!("reading {}: {e}", wasm.display()));
+    let read =
+        |path: &Path| fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let bytes = read(&wasm);
     fs::write(out.join("wkg.wasm"), &bytes).expect("writing OUT_DIR/wkg.wasm");
+    // The component for other runtimes: the provider plugged in.
+    let standalone = compose(&bytes, &read(&provider));
+    fs::write(out.join("wkg-standalone.wasm"), &standalone)
+        .expect("writing OUT_DIR/wkg-standalone.wasm");
+    let published = guest_target_dir(&out).join("wkg.wasm");
+    let _ = fs::write(&published, &standalone);
     let digest = Sha256::digest(&bytes);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     println!("cargo:rustc-env=WKG_GUEST_SHA256={hex}");
@@ -110,12 +135,37 @@ fn precompile(wasm: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-fn build_guest(root: &Path, out: &Path) -> PathBuf {
+/// `guest` with `provider` plugged into its imports of `wit/host.wit`.
+fn compose(guest: &[u8], provider: &[u8]) -> Vec<u8> {
+    use wac_graph::types::Package;
+    use wac_graph::{CompositionGraph, EncodeOptions};
+    let mut graph = CompositionGraph::new();
+    let mut register = |name: &str, bytes: &[u8]| {
+        let package = Package::from_bytes(name, None, bytes.to_vec(), graph.types_mut())
+            .unwrap_or_else(|e| panic!("reading the {name} component: {e:?}"));
+        graph
+            .register_package(package)
+            .unwrap_or_else(|e| panic!("registering the {name} component: {e:?}"))
+    };
+    let provider = register("wkg:provider", provider);
+    let guest = register("wkg:guest", guest);
+    wac_graph::plug(&mut graph, vec![provider], guest)
+        .unwrap_or_else(|e| panic!("plugging the provider into the guest: {e:?}"));
+    graph
+        .encode(EncodeOptions::default())
+        .unwrap_or_else(|e| panic!("encoding the composed component: {e:?}"))
+}
+
+/// Builds the guest and the provider; their components' paths.
+fn build_guest(root: &Path, out: &Path) -> (PathBuf, PathBuf) {
     for watched in [
         "guest/src",
         "guest/Cargo.toml",
         "guest/core/src",
         "guest/core/Cargo.toml",
+        "provider/src",
+        "provider/Cargo.toml",
+        "wit",
         "Cargo.lock",
         "Cargo.toml",
     ] {
@@ -132,6 +182,8 @@ fn build_guest(root: &Path, out: &Path) -> PathBuf {
             "--locked",
             "--package",
             "wkg-guest",
+            "--package",
+            "wkg-provider",
             "--target",
             "wasm32-wasip2",
         ])
@@ -158,7 +210,8 @@ fn build_guest(root: &Path, out: &Path) -> PathBuf {
         status.success(),
         "building the guest failed; is the target installed? `rustup target add wasm32-wasip2`"
     );
-    target_dir.join("wasm32-wasip2/component/wkg.wasm")
+    let built = target_dir.join("wasm32-wasip2/component");
+    (built.join("wkg.wasm"), built.join("wkg_provider.wasm"))
 }
 
 /// `<target>/guest`, where `<target>` is the directory holding the outer

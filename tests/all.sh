@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
 cargo clippy --release --locked -p wkg-core -p wkg-host --all-targets -- -D warnings
-cargo clippy --release --locked -p wkg-guest --target wasm32-wasip2 -- -D warnings
+cargo clippy --release --locked -p wkg-guest -p wkg-provider --target wasm32-wasip2 -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --no-deps -p wkg-core -p wkg-host
 cargo test --release --locked

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked -p wkg-host
 root=$PWD
 wkg=$root/target/release/wkg
-wasm=$root/target/guest/wasm32-wasip2/component/wkg.wasm
+wasm=$root/target/guest/wkg.wasm
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

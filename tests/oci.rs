@@ -675,7 +675,7 @@ fn self_hosting_the_pulled_tool_pulls_itself_and_runs() {
     let registry = Registry::anonymous();
     let host = registry.host();
     let wkg = Wkg::new();
-    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM).unwrap();
+    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM_STANDALONE).unwrap();
     let reference = format!("{host}/tools/wkg:0.1.0");
     let push = wkg.run(&["oci", "push", &reference, "wkg.wasm", "--insecure", &host]);
     assert_eq!(push.code, 0, "{push:?}");
@@ -707,7 +707,7 @@ fn self_hosting_the_pulled_tool_pulls_itself_and_runs() {
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(
         std::fs::read(wkg.path("second.wasm")).unwrap(),
-        wkg_host::WKG_WASM
+        wkg_host::WKG_WASM_STANDALONE
     );
     let second = wkg.path("second.wasm");
     let version = wkg

@@ -59,7 +59,7 @@ fn commands_under_stock_wasmtime() {
     let registry = Registry::anonymous();
     let host = registry.host();
     let wkg = Wkg::new();
-    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM).unwrap();
+    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM_STANDALONE).unwrap();
     let greet = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/fixtures/greet.wasm"
@@ -237,7 +237,7 @@ fn commands_under_stock_wasmtime() {
 #[test]
 fn paths_outside_the_preopens_name_the_dir_to_add() {
     let wkg = Wkg::new();
-    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM).unwrap();
+    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM_STANDALONE).unwrap();
     let run = run(&wkg, &["config", "--config", "../x.toml"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(

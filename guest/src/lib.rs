@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod artifact;
+pub mod bindings;
 pub mod cache;
 pub mod cli;
 pub mod commands;

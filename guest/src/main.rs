@@ -15,21 +15,16 @@ fn main() {
     }
 }
 
-#[allow(unsafe_code)] // the export glue wit-bindgen generates
-mod bindings {
-    wit_bindgen::generate!({ world: "client", path: "../wit" });
-}
-
-use bindings::exports::wasm_pkg::client::registry::{Error, Guest, Options, Release};
 use wkg_guest::api::{self, ApiError, ApiOptions, ApiRelease};
+use wkg_guest::bindings::exports::wasm_pkg::client::registry::{Error, Guest, Options, Release};
 
 struct Component;
 
 // The export glue wit-bindgen generates is `unsafe` (raw ABI functions).
 #[allow(unsafe_code)]
 mod export {
-    use super::{Component, bindings};
-    bindings::export!(Component with_types_in bindings);
+    use super::Component;
+    wkg_guest::bindings::export!(Component with_types_in wkg_guest::bindings);
 }
 
 fn options(o: Options) -> ApiOptions {

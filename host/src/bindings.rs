@@ -1,8 +1,10 @@
-//! Typed bindings of `wit/client.wit`, the interface `wkg.wasm` exports
-//! beside `wasi:cli/run`.
+//! Typed bindings of `wit/client.wit`: the host services `wkg.wasm`
+//! imports (`wit/host.wit`, provided natively by this crate) and the
+//! registry operations it exports beside `wasi:cli/run`.
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "client",
+    imports: { default: async },
     exports: { default: async },
 });

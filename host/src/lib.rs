@@ -58,8 +58,17 @@ pub use policy::HostPolicy;
 pub use proxy::Proxies;
 pub use tls::Trust;
 
-/// The `wkg.wasm` component built from `guest/`.
+/// The component built from `guest/`, which imports the host services of
+/// `wit/host.wit`; [`Wkg`] provides them natively.
 pub static WKG_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wkg.wasm"));
+
+/// `wkg.wasm` as users run it under other runtimes (`wasmtime run`), push
+/// to registries and compose: [`WKG_WASM`] with the wasm provider of the
+/// host services (`provider/`) composed in, so it imports only WASI and
+/// wasi:http. [`Wkg::from_component`] runs it too (the host services then
+/// answer from wasm).
+pub static WKG_WASM_STANDALONE: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/wkg-standalone.wasm"));
 const WKG_WASM_SHA256: &str = env!("WKG_GUEST_SHA256");
 
 /// Exit code reported when the component traps (a bug in the component),
@@ -85,6 +94,8 @@ struct State {
     http: WasiHttpCtx,
     table: ResourceTable,
     outgoing: Outgoing,
+    /// The docker credential helpers the run may use (`wkg:host/credentials`).
+    helpers: Option<std::sync::Arc<helpers::Helpers>>,
 }
 
 impl WasiView for State {
@@ -147,6 +158,12 @@ impl Wkg {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        // The host services (`wit/host.wit`); a component with a provider
+        // composed in does not import them.
+        bindings::wkg::host::credentials::add_to_linker::<
+            State,
+            wasmtime::component::HasSelf<State>,
+        >(&mut linker, |state| state)?;
         let instance = linker.instantiate_pre(component)?;
         let client = bindings::ClientPre::new(instance.clone()).ok();
         let pre = CommandPre::new(instance)?;
@@ -254,9 +271,6 @@ impl Wkg {
             }
         }
         wasi.env(wkg_core::host_digest::KEY_ENV, &digest_key);
-        if invocation.credential_helpers.is_some() {
-            wasi.env(wkg_core::auth::HOST_HELPERS_ENV, "1");
-        }
         wasi.inherit_stdin()
             // File reads and writes run inline on the runtime's worker thread,
             // without a `spawn_blocking` round trip per 64 KiB (as `wasmtime run`).
@@ -288,12 +302,12 @@ impl Wkg {
                 invocation.hosts.clone(),
                 invocation.trust.clone(),
                 invocation.proxies.clone(),
-                invocation
-                    .credential_helpers
-                    .clone()
-                    .map(helpers::Helpers::new),
                 &digest_key,
             ),
+            helpers: invocation
+                .credential_helpers
+                .clone()
+                .map(helpers::Helpers::new),
         };
         Ok((Store::new(&self.engine, state), stdout, stderr))
     }

@@ -1,6 +1,5 @@
 //! The component's outgoing HTTP: a wasi:http `send_request` hook that
-//! applies the run's [`HostPolicy`] and [`Trust`], answers its requests for
-//! docker credential helpers ([`Helpers`]), and keeps connections open for
+//! applies the run's [`HostPolicy`] and [`Trust`] and keeps connections open for
 //! reuse (wasmtime's default handler opens one per request and
 //! trusts only the compiled-in Mozilla roots).
 //!
@@ -30,7 +29,6 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 use wkg_core::host_digest;
 
 use crate::hashing::{Hashing, HashingBody, Tally, digest_service};
-use crate::helpers::Helpers;
 use crate::policy::HostPolicy;
 use crate::proxy::{Proxies, ProxyServer};
 use crate::tls::Trust;
@@ -53,7 +51,6 @@ pub(crate) const DIGEST_FIELD: HeaderName = HeaderName::from_static(host_digest:
 pub(crate) struct Outgoing {
     policy: HostPolicy,
     connector: Arc<Connector>,
-    helpers: Option<Arc<Helpers>>,
     /// The run's [`host_digest`] key.
     digest_key: Arc<str>,
 }
@@ -63,12 +60,10 @@ impl Outgoing {
         policy: HostPolicy,
         trust: Trust,
         proxies: Proxies,
-        helpers: Option<Arc<Helpers>>,
         digest_key: &str,
     ) -> Outgoing {
         Outgoing {
             policy,
-            helpers,
             digest_key: digest_key.into(),
             connector: Arc::new(Connector {
                 trust,
@@ -127,14 +122,6 @@ impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
             .authority()
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default();
-        if let Some(helpers) = &self.helpers
-            && Helpers::serves(&authority)
-        {
-            let answer = helpers.clone().answer(request);
-            return Box::new(
-                async move { Ok((answer.await?, Box::new(async { Ok(()) }) as IoFuture)) },
-            );
-        }
         // Answered here, whatever the policy: nothing goes out.
         if authority.eq_ignore_ascii_case(host_digest::SERVICE_HOST) {
             let key = self.digest_key.clone();

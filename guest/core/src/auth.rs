@@ -15,9 +15,7 @@ mod challenge;
 mod docker_config;
 
 pub use challenge::{Challenge, ChallengeError, parse_challenges};
-pub use docker_config::{
-    DockerConfig, DockerConfigError, HELPER_SERVICE_HOST, HOST_HELPERS_ENV, helper_credential,
-};
+pub use docker_config::{DockerConfig, DockerConfigError, helper_credential};
 
 /// Access requested on a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,16 +1,12 @@
 //! The credential a command starts from, as wkg picks it: `-u`/`-p` (or
 //! `WKG_OCI_USERNAME`/`WKG_OCI_PASSWORD`), else the docker `config.json`
-//! entry for the registry, else its credential helper (run by the native
-//! host, see [`HOST_HELPERS_ENV`]), else anonymous.
+//! entry for the registry, else its credential helper (run by the host,
+//! through `wkg:host/credentials`), else anonymous.
 
 use std::path::PathBuf;
 
-use wkg_core::auth::{
-    Credential, DockerConfig, HELPER_SERVICE_HOST, HOST_HELPERS_ENV, helper_credential,
-};
+use wkg_core::auth::{Credential, DockerConfig};
 use wkg_core::reference::Reference;
-
-use crate::http::{self as wasi_http, Body, Timeouts};
 
 /// The docker `config.json` path ([`wkg_core::paths::docker_config_file`]).
 pub fn docker_config_path() -> Option<PathBuf> {
@@ -50,41 +46,23 @@ pub async fn for_reference(
         return Ok(credential);
     };
     let helper = format!("docker-credential-{helper}");
-    if std::env::var_os(HOST_HELPERS_ENV).is_none() {
-        eprintln!(
-            "warning: `{}` sends `{key}` to the credential helper `{helper}`, which a \
-             component cannot run (the native `wkg` runs it); continuing without credentials",
-            path.display()
-        );
-        return Ok(None);
-    }
-    match from_host(&key).await {
-        Ok(credential) => Ok(Some(credential)),
-        Err(reason) => {
+    use crate::bindings::wkg::host::credentials::{self as host, HelperError};
+    match host::get(&key) {
+        Ok(Some(c)) => Ok(Some(Credential::new(c.username, c.secret))),
+        Ok(None) => Ok(None),
+        Err(HelperError::Unavailable(why)) => {
+            eprintln!(
+                "warning: `{}` sends `{key}` to the credential helper `{helper}`, {why}; \
+                 continuing without credentials",
+                path.display()
+            );
+            Ok(None)
+        }
+        Err(HelperError::Failed(reason)) => {
             eprintln!(
                 "warning: `{helper} get` for `{key}`: {reason}; continuing without credentials"
             );
             Ok(None)
         }
     }
-}
-
-/// Asks the host to run the helper for `key` (see [`HELPER_SERVICE_HOST`]).
-async fn from_host(key: &str) -> Result<Credential, String> {
-    let request = http::Request::post(format!("http://{HELPER_SERVICE_HOST}/get"))
-        .body(Body::Bytes(key.as_bytes().to_vec()))
-        .map_err(|e| e.to_string())?;
-    let response = wasi_http::send(request, Timeouts::from_env())
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let body = response
-        .into_body()
-        .bytes(64 * 1024)
-        .await
-        .map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(String::from_utf8_lossy(&body).trim().to_owned());
-    }
-    helper_credential(&body, key).map_err(|e| e.to_string())
 }

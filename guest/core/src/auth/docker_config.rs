@@ -190,19 +190,6 @@ impl DockerConfig {
     }
 }
 
-/// Set (to `1`) by a host that runs docker credential helpers for the
-/// component, which cannot start programs itself: the component then asks
-/// for a helper's credential with an HTTP request to
-/// [`HELPER_SERVICE_HOST`] instead of going on without it.
-pub const HOST_HELPERS_ENV: &str = "WKG_HOST_CREDENTIAL_HELPERS";
-
-/// The authority of that request, `POST http://<it>/get`, whose body is the
-/// server key and whose answer is what `docker-credential-<helper> get`
-/// prints (the docker-credential-helpers protocol over HTTP); an error
-/// status carries the host's explanation as text. The `.invalid` top-level
-/// domain (RFC 6761) never resolves, so nothing else can answer it.
-pub const HELPER_SERVICE_HOST: &str = "credential-helper.wkg.invalid";
-
 /// What `docker-credential-<helper> get` prints.
 #[derive(Debug, Deserialize)]
 struct HelperOutput {
