@@ -17,6 +17,7 @@ really uploads it; every pull downloads what was just pushed.
 
 Usage: benches/oci.py --ours target/release/wkg --wasm wkg.wasm
        [--wkg PATH] [--wasmtime PATH] [--size-mib 100] [--runs 3]
+       [--before-ours PATH] [--before-wasm PATH]   (another build, side by side)
 """
 
 import argparse
@@ -99,8 +100,10 @@ def main():
     ap.add_argument("--size-mib", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--version-runs", type=int, default=30)
+    ap.add_argument("--before-ours", help="another build of the native wkg, to compare")
+    ap.add_argument("--before-wasm", help="another build of wkg.wasm, to compare")
     args = ap.parse_args()
-    for attr in ("ours", "wasm", "wkg", "wasmtime"):
+    for attr in ("ours", "wasm", "wkg", "wasmtime", "before_ours", "before_wasm"):
         if getattr(args, attr):
             setattr(args, attr, os.path.abspath(getattr(args, attr)))
 
@@ -131,8 +134,14 @@ def main():
             return os.path.getsize(big)
 
         clients = {"ours": [args.ours]}
+        if args.before_ours:
+            clients["ours (before)"] = [args.before_ours]
         if args.wasmtime:
             clients["wasmtime"] = [args.wasmtime, "run", "-S", "http", "--dir", ".", "wkg.wasm"]
+        if args.wasmtime and args.before_wasm:
+            shutil.copy(args.before_wasm, os.path.join(work, "wkg-before.wasm"))
+            clients["wasmtime (before)"] = [args.wasmtime, "run", "-S", "http", "--dir", ".",
+                                            "wkg-before.wasm"]
         if args.wkg:
             clients["wkg"] = [args.wkg]
         # Warm the compiled-code caches (ours and wasmtime's).
@@ -150,7 +159,7 @@ def main():
             for name, cmd in order:
                 seq += 1
                 size = fresh_component()
-                ref = f"{host}/bench/{name}-{seq}:1.0.0"
+                ref = f"{host}/bench/{name.replace(' (before)', '-before')}-{seq}:1.0.0"
                 if cmd is None:
                     layout = oci_dir_layout(work, big, seq)
                     pushes[name].append(run(["skopeo", "copy", "-q", "--dest-tls-verify=false",

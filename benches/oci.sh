@@ -18,5 +18,5 @@ wasmtime=${WASMTIME:-$tools/bin/wasmtime}
 cargo build --release --locked -p wkg-host
 python3 benches/oci.py \
   --ours target/release/wkg \
-  --wasm target/guest/wasm32-wasip2/component/wkg.wasm \
+  --wasm target/guest/wkg.wasm \
   --wkg "$wkg_native" --wasmtime "$wasmtime" "$@"
