@@ -545,7 +545,7 @@ fn bearer_token_is_fetched_once_per_scope() {
     std::fs::write(wkg.path("big.wasm"), &big).unwrap();
     let host = fake.host();
     let reference = format!("{host}/x/y:1.0.0");
-    // Its PATCH answers carry a forged digest, which must not be used.
+    // The registry takes the upload in one PATCH.
     fake.state.lock().unwrap().accept_patch = true;
 
     let push = wkg.run(&["oci", "push", &reference, "big.wasm", "--insecure", &host]);

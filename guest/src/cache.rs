@@ -170,7 +170,7 @@ fn identity(file: &Path) -> Option<(String, u64, u64)> {
 
 /// Whether the file's bytes hash to `digest`.
 fn verify_file(path: &Path, digest: &Digest) -> bool {
-    crate::io::sha256_file(path)
+    crate::hash::file(path)
         .is_ok_and(|(actual, bytes)| Verifier::check(actual, bytes, digest, None).is_ok())
 }
 

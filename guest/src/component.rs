@@ -16,7 +16,7 @@ use std::path::Path;
 
 use wasmparser::{BinaryReader, ComponentExportSectionReader, ComponentImportSectionReader};
 use wit_component::DecodedWasm;
-use wkg_core::digest::{Digest, Verifier};
+use wkg_core::digest::Digest;
 use wkg_core::publish::PackageMetadata;
 
 /// Binaries without code are kept in memory up to this size for decoding.
@@ -214,7 +214,7 @@ fn inspect_reader(
     };
     let mut r = Hashing {
         inner: reader,
-        verifier: hash.then(Verifier::new),
+        verifier: hash.then(crate::hash::Sha256::new),
         bytes: 0,
         copy: Some(Vec::new()),
     };
@@ -377,7 +377,7 @@ fn read_leb_u32(r: &mut impl Read) -> std::io::Result<u32> {
 /// through it and, while `copy` is `Some`, keeps a copy of up to 16 MiB.
 struct Hashing<R> {
     inner: R,
-    verifier: Option<Verifier>,
+    verifier: Option<crate::hash::Sha256>,
     bytes: u64,
     copy: Option<Vec<u8>>,
 }

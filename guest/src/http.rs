@@ -22,7 +22,6 @@ use wasip2::http::types::{
     self as wasi, ErrorCode, Fields, OutgoingBody, OutgoingRequest, RequestOptions,
 };
 use wasip2::io::streams::{InputStream, StreamError};
-use wkg_core::digest::Verifier;
 use wkg_core::urls::redact;
 use wstd::runtime::AsyncPollable;
 
@@ -56,7 +55,7 @@ pub struct FileSlice {
     pub len: u64,
     pub progress: Option<Progress>,
     /// Hashes the bytes as they are sent; reset when the body is sent again.
-    pub verifier: Option<Rc<RefCell<Verifier>>>,
+    pub verifier: Option<Rc<RefCell<crate::hash::Sha256>>>,
 }
 
 impl Body {
@@ -77,14 +76,6 @@ impl Body {
             Body::File(f) => Some(Body::File(f.clone())),
         }
     }
-}
-
-/// The key of a host that hashes bodies for the component
-/// ([`wkg_core::host_digest`]), when it offers to.
-pub fn host_digest_key() -> Option<&'static str> {
-    static KEY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| std::env::var(wkg_core::host_digest::KEY_ENV).ok())
-        .as_deref()
 }
 
 /// Connect, first-byte and between-bytes timeouts of every request.
@@ -381,7 +372,7 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
             // download does.
             let mut pace = crate::io::Pace::from_env();
             if let Some(v) = &slice.verifier {
-                *v.borrow_mut() = Verifier::new();
+                *v.borrow_mut() = crate::hash::Sha256::new();
             }
             while left > 0 {
                 let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
@@ -544,10 +535,11 @@ pub fn set_advice(advice: Advice) {
     ADVICE.with(|a| a.set(advice));
 }
 
-/// Whether the component runs under the native `wkg` host, which gives it
-/// a key for its hashing service; a stock `wasmtime run` does not.
+/// Whether the host's https trusts the CAs of config.toml and
+/// `SSL_CERT_FILE` (`wkg:host/network`): the native `wkg` does, a stock
+/// `wasmtime run` does not.
 fn native_host() -> bool {
-    std::env::var_os(wkg_core::host_digest::KEY_ENV).is_some()
+    crate::bindings::wkg::host::network::trusts_configured_roots()
 }
 
 /// The hint of a failed TLS handshake: the registry may speak plain http.

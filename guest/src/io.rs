@@ -1,14 +1,12 @@
-//! Async writes to wasi output streams, and hashing a file.
+//! Async writes to wasi output streams, and atomic files and trees.
 //!
 //! Files are written with `std::fs` instead: wasmtime's file output stream
 //! has one 64 KiB write in flight at a time, which is slower than plain
 //! `write` calls of a large buffer.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use wasip2::io::streams::{OutputStream, StreamError};
-use wkg_core::digest::{Digest, Verifier};
 use wkg_core::speed::{SpeedFloor, TooSlow};
 use wstd::runtime::AsyncPollable;
 
@@ -53,24 +51,6 @@ pub enum WriteFailure {
 impl From<StreamError> for WriteFailure {
     fn from(e: StreamError) -> WriteFailure {
         WriteFailure::Stream(e)
-    }
-}
-
-/// The sha256 digest and size of the file at `path`, hashed here.
-///
-/// # Errors
-/// The file cannot be opened or read.
-pub fn sha256_file(path: &Path) -> std::io::Result<(Digest, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut verifier = Verifier::new();
-    let mut buf = vec![0u8; 1024 * 1024];
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => return Ok(verifier.finish()),
-            Ok(n) => verifier.update(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
     }
 }
 

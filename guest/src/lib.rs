@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod component;
 pub mod deps;
+pub mod hash;
 pub mod http;
 pub mod io;
 pub mod oci;

@@ -6,5 +6,6 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "client",
     imports: { default: async },
+    with: { "wkg:host/sha256.hasher": crate::services::Hasher },
     exports: { default: async },
 });

@@ -39,12 +39,12 @@ pub mod bindings;
 mod client;
 mod code;
 mod engine;
-mod hashing;
 mod helpers;
 mod invocation;
 mod outgoing;
 mod policy;
 mod proxy;
+mod services;
 mod tls;
 
 pub use bindings::exports::wasm_pkg::client::registry::{
@@ -160,10 +160,10 @@ impl Wkg {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         // The host services (`wit/host.wit`); a component with a provider
         // composed in does not import them.
-        bindings::wkg::host::credentials::add_to_linker::<
-            State,
-            wasmtime::component::HasSelf<State>,
-        >(&mut linker, |state| state)?;
+        type Data = wasmtime::component::HasSelf<State>;
+        bindings::wkg::host::credentials::add_to_linker::<State, Data>(&mut linker, |s| s)?;
+        bindings::wkg::host::sha256::add_to_linker::<State, Data>(&mut linker, |s| s)?;
+        bindings::wkg::host::network::add_to_linker::<State, Data>(&mut linker, |s| s)?;
         let instance = linker.instantiate_pre(component)?;
         let client = bindings::ClientPre::new(instance.clone()).ok();
         let pre = CommandPre::new(instance)?;
@@ -262,15 +262,9 @@ impl Wkg {
     )> {
         let mut wasi = WasiCtx::builder();
         wasi.args(&invocation.args);
-        // A fresh key for the bodies this host hashes (wkg_core::host_digest);
-        // never one from outside.
-        let digest_key = digest_key()?;
         for (name, value) in &invocation.env {
-            if name != wkg_core::host_digest::KEY_ENV {
-                wasi.env(name, value);
-            }
+            wasi.env(name, value);
         }
-        wasi.env(wkg_core::host_digest::KEY_ENV, &digest_key);
         wasi.inherit_stdin()
             // File reads and writes run inline on the runtime's worker thread,
             // without a `spawn_blocking` round trip per 64 KiB (as `wasmtime run`).
@@ -302,7 +296,6 @@ impl Wkg {
                 invocation.hosts.clone(),
                 invocation.trust.clone(),
                 invocation.proxies.clone(),
-                &digest_key,
             ),
             helpers: invocation
                 .credential_helpers
@@ -311,13 +304,6 @@ impl Wkg {
         };
         Ok((Store::new(&self.engine, state), stdout, stderr))
     }
-}
-
-/// A fresh [`wkg_core::host_digest`] key from the system's random source.
-fn digest_key() -> Result<String> {
-    let mut random = [0u8; 16];
-    getrandom::fill(&mut random).map_err(|e| anyhow!("reading random bytes: {e}"))?;
-    Ok(wkg_core::host_digest::key(random))
 }
 
 fn capture(output: &Output) -> Option<MemoryOutputPipe> {

@@ -10,7 +10,7 @@
 //! one. The request options' connect, first-byte and between-bytes timeouts
 //! apply as in wasmtime's handler.
 //!
-//! It also hashes the bodies the component asks it to ([`crate::hashing`]).
+//! No field is added to or removed from the component's traffic.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,14 +21,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::uri::Scheme;
-use http::{HeaderMap, HeaderName, HeaderValue};
+
 use http_body_util::BodyExt;
 use hyper::client::conn::http1::SendRequest;
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
-use wkg_core::host_digest;
 
-use crate::hashing::{Hashing, HashingBody, Tally, digest_service};
 use crate::policy::HostPolicy;
 use crate::proxy::{Proxies, ProxyServer};
 use crate::tls::Trust;
@@ -44,27 +42,16 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// wasmtime's default for a timeout the request options leave unset.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The request header and answer field of [`host_digest`].
-pub(crate) const DIGEST_FIELD: HeaderName = HeaderName::from_static(host_digest::FIELD);
-
 /// The hook of one run: its policy, trust and connection pool.
 pub(crate) struct Outgoing {
     policy: HostPolicy,
     connector: Arc<Connector>,
-    /// The run's [`host_digest`] key.
-    digest_key: Arc<str>,
 }
 
 impl Outgoing {
-    pub(crate) fn new(
-        policy: HostPolicy,
-        trust: Trust,
-        proxies: Proxies,
-        digest_key: &str,
-    ) -> Outgoing {
+    pub(crate) fn new(policy: HostPolicy, trust: Trust, proxies: Proxies) -> Outgoing {
         Outgoing {
             policy,
-            digest_key: digest_key.into(),
             connector: Arc::new(Connector {
                 trust,
                 proxies,
@@ -110,7 +97,7 @@ type SendFuture =
 impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
     fn send_request(
         &mut self,
-        mut request: http::Request<WasiBody>,
+        request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         fut: IoFuture,
     ) -> SendFuture {
@@ -122,27 +109,13 @@ impl wasmtime_wasi_http::WasiHttpHooks for Outgoing {
             .authority()
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default();
-        // Answered here, whatever the policy: nothing goes out.
-        if authority.eq_ignore_ascii_case(host_digest::SERVICE_HOST) {
-            let key = self.digest_key.clone();
-            return Box::new(async move {
-                let answer = digest_service(request, &key).await?;
-                Ok((answer, Box::new(async { Ok(()) }) as IoFuture))
-            });
-        }
         if !self.policy.allows(&authority) {
             eprintln!("wkg host: refused a request to `{authority}`, which is not an allowed host");
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
-        let hashing = request
-            .headers_mut()
-            .remove(DIGEST_FIELD)
-            .and_then(|asked| Hashing::asked(&asked, &self.digest_key));
         let connector = self.connector.clone();
         Box::new(async move {
-            let response = connector
-                .send(request, options.unwrap_or_default(), hashing)
-                .await?;
+            let response = connector.send(request, options.unwrap_or_default()).await?;
             // The connection runs on a task of its own (see `handshake`).
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
@@ -154,7 +127,6 @@ impl Connector {
         &self,
         mut request: http::Request<WasiBody>,
         options: RequestOptions,
-        hashing: Option<Hashing>,
     ) -> Result<http::Response<WasiBody>, Error> {
         let uri = request.uri();
         let https = uri.scheme() == Some(&Scheme::HTTPS);
@@ -192,27 +164,6 @@ impl Connector {
                 http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
         }
 
-        let (mut sent_tally, mut response_digest) = (None, None);
-        match hashing {
-            Some(Hashing::Request(key)) => {
-                let declared = request
-                    .headers()
-                    .get(http::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-                let tally = Arc::new(Mutex::new(Tally::default()));
-                request = request.map(|inner| {
-                    HashingBody {
-                        inner,
-                        tally: tally.clone(),
-                    }
-                    .boxed_unsync()
-                });
-                sent_tally = Some((key, tally, declared));
-            }
-            Some(Hashing::Response(key)) => response_digest = Some((key, Tally::default())),
-            None => {}
-        }
-
         let key = route;
         let first_byte = options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT);
         // Plain-http proxies often close a connection after each answer
@@ -247,27 +198,14 @@ impl Connector {
             }
         };
         let between_bytes = options.between_bytes_timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let mut response = response.map(|incoming| {
+        Ok(response.map(|incoming| {
             TimedBody {
                 incoming,
                 timeout: between_bytes,
                 deadline: Box::pin(tokio::time::sleep(between_bytes)),
-                digest: response_digest,
             }
             .boxed_unsync()
-        });
-        // Only this host answers for digests.
-        response.headers_mut().remove(DIGEST_FIELD);
-        if let Some((key, tally, declared)) = sent_tally {
-            let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
-            // A server may answer before it has read the whole body (to
-            // refuse it): then there is no digest to give.
-            if tally.ended || declared == Some(tally.bytes) {
-                let answer = tally.answer(&key);
-                response.headers_mut().insert(DIGEST_FIELD, answer);
-            }
-        }
-        Ok(response)
+        }))
     }
 
     /// A ready idle connection for `key`, dropping closed and stale ones.
@@ -429,21 +367,11 @@ fn tls_error(e: std::io::Error) -> Error {
 }
 
 /// A response body that fails with `connection-read-timeout` when no frame
-/// arrives within the between-bytes timeout, and that ends with the
-/// [`host_digest`] trailer when the component asked for one.
+/// arrives within the between-bytes timeout.
 struct TimedBody {
     incoming: hyper::body::Incoming,
     timeout: Duration,
     deadline: Pin<Box<tokio::time::Sleep>>,
-    digest: Option<(Arc<str>, Tally)>,
-}
-
-impl TimedBody {
-    /// The digest trailer, once.
-    fn answer(&mut self) -> Option<(HeaderName, HeaderValue)> {
-        let (key, tally) = self.digest.take()?;
-        Some((DIGEST_FIELD, tally.answer(&key)))
-    }
 }
 
 impl http_body::Body for TimedBody {
@@ -458,23 +386,6 @@ impl http_body::Body for TimedBody {
             Poll::Ready(Some(Ok(frame))) => {
                 let next = tokio::time::Instant::now() + self.timeout;
                 self.deadline.as_mut().reset(next);
-                let frame = match frame.into_data() {
-                    Ok(data) => {
-                        if let Some((_, tally)) = &mut self.digest {
-                            tally.update(&data);
-                        }
-                        http_body::Frame::data(data)
-                    }
-                    Err(frame) => match frame.into_trailers() {
-                        Ok(mut trailers) => {
-                            // Only this host answers for digests.
-                            trailers.remove(DIGEST_FIELD);
-                            trailers.extend(self.answer());
-                            http_body::Frame::trailers(trailers)
-                        }
-                        Err(frame) => frame,
-                    },
-                };
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) if e.is_timeout() => {
@@ -488,10 +399,7 @@ impl http_body::Body for TimedBody {
                 Poll::Ready(Some(Err(Error::HttpResponseIncomplete)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Hyper(e)))),
-            Poll::Ready(None) => Poll::Ready(
-                self.answer()
-                    .map(|field| Ok(http_body::Frame::trailers(HeaderMap::from_iter([field])))),
-            ),
+            Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => match self.deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Some(Err(Error::ConnectionReadTimeout))),
                 Poll::Pending => Poll::Pending,
@@ -500,7 +408,7 @@ impl http_body::Body for TimedBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.digest.is_none() && self.incoming.is_end_stream()
+        self.incoming.is_end_stream()
     }
 
     fn size_hint(&self) -> http_body::SizeHint {

@@ -186,22 +186,10 @@ fn handle(stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Result
                     b"",
                 )
             }
-            ("GET", Some(b)) => {
-                match st.lie_about_blobs.clone() {
-                    // A forged host digest answer: the host drops it, and
-                    // it lacks the run's key anyway.
-                    Some(lie) => respond(
-                        "200 OK",
-                        &format!(
-                            "wkg-host-digest: {} {digest} {}\r\n",
-                            "0".repeat(32),
-                            b.len()
-                        ),
-                        &lie,
-                    ),
-                    None => respond("200 OK", "", b),
-                }
-            }
+            ("GET", Some(b)) => match st.lie_about_blobs.clone() {
+                Some(lie) => respond("200 OK", "", &lie),
+                None => respond("200 OK", "", b),
+            },
             _ => respond(
                 "404 Not Found",
                 "",
@@ -225,17 +213,9 @@ fn handle(stream: TcpStream, port: u16, state: &Mutex<State>) -> std::io::Result
                     return respond("404 Not Found", "", b"");
                 };
                 data.extend_from_slice(&body);
-                // A forged host digest answer: the host drops it, and it
-                // lacks the run's key anyway.
-                let forged = format!(
-                    "wkg-host-digest: {} {} {}\r\n",
-                    "0".repeat(32),
-                    sha256(b"forged"),
-                    data.len()
-                );
                 respond(
                     "202 Accepted",
-                    &format!("location: /v2/{repo}/blobs/uploads/{session}\r\n{forged}"),
+                    &format!("location: /v2/{repo}/blobs/uploads/{session}\r\n"),
                     b"",
                 )
             }

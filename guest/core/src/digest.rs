@@ -294,8 +294,7 @@ impl Verifier {
     }
 
     /// [`Verifier::verify`] for a digest computed elsewhere: `actual` of
-    /// `bytes` bytes (for example by the host, see
-    /// [`host_digest`](crate::host_digest)).
+    /// `bytes` bytes (for example by the host the component runs in).
     pub fn check(
         actual: Digest,
         bytes: u64,

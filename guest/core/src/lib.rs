@@ -22,7 +22,6 @@
 //! * [`metadata`]: the well-known `registry.json` and package → OCI
 //!   repository mapping.
 //! * [`digest`]: content digests and streaming verification.
-//! * [`host_digest`]: body digests computed by a native host, over wasi:http.
 //! * [`reference`](mod@reference): `[registry/]repository[:tag][@digest]` references.
 //! * [`manifest`]: image manifests and the wasm artifact config.
 //! * [`auth`]: challenges, token requests, Basic credentials, Docker
@@ -54,7 +53,6 @@ pub mod cache;
 pub mod config;
 pub mod digest;
 pub mod error;
-pub mod host_digest;
 mod json;
 pub mod lock;
 pub mod manifest;

@@ -11,7 +11,6 @@ use http::header::{ACCEPT, CONTENT_RANGE, CONTENT_TYPE, LINK, LOCATION};
 use http::{Method, StatusCode};
 use wkg_core::auth::Actions;
 use wkg_core::digest::{Digest, Verifier};
-use wkg_core::host_digest;
 use wkg_core::manifest::{
     DOCKER_MANIFEST_MEDIA_TYPE, Descriptor, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE,
 };
@@ -20,15 +19,13 @@ use wkg_core::urls::{resolve_location, with_digest_param};
 
 use super::{Client, Error, transport::Request};
 use crate::cache::FileHints;
-use crate::http::{Body, FileSlice, Timeouts, host_digest_key};
+use crate::http::{Body, FileSlice};
 use crate::progress::Progress;
 
 /// Largest manifest accepted, in bytes (the distribution spec suggests
 /// registries accept at least 4 MiB).
 const MAX_MANIFEST: usize = 4 * 1024 * 1024;
 const OCTET_STREAM: &str = "application/octet-stream";
-/// The request header and answer field of [`host_digest`].
-const HOST_DIGEST: http::HeaderName = http::HeaderName::from_static(host_digest::FIELD);
 
 /// A manifest as the registry returned it.
 #[derive(Debug)]
@@ -163,10 +160,7 @@ impl Client {
         progress.finish();
         out.into_inner()
             .map_err(|e| Error::io("writing", temp.path(), e.into_error()))?;
-        let (actual, bytes) = match hashed {
-            Some(hashed) => hashed,
-            None => hash_file(temp.path())?,
-        };
+        let (actual, bytes) = hashed;
         Verifier::check(actual, bytes, &blob.digest, Some(blob.size))
             .map_err(|source| Error::Verify { what, source })?;
         Ok(temp.persist(dest)?)
@@ -198,35 +192,29 @@ impl Client {
                 Ok(())
             })
             .await?;
-        let (actual, n) = hashed.unwrap_or_else(|| (Digest::sha256_of(&bytes), bytes.len() as u64));
+        let (actual, n) = hashed;
         Verifier::check(actual, n, &blob.digest, Some(blob.size))
             .map_err(|source| Error::Verify { what, source })?;
         Ok(bytes)
     }
 
     /// `GET` of `blob`, each chunk handed to `sink`, refused past the size
-    /// the descriptor declares. Returns the body's digest and byte count,
-    /// hashed by the host as the bytes passed it ([`host_digest`]) or else
-    /// here; `None` when the host was asked and gave no answer (the caller
-    /// hashes what it kept). The caller verifies.
+    /// the descriptor declares. Returns the digest and byte count of what
+    /// it handed over ([`crate::hash`]); the caller verifies.
     async fn get_blob(
         &self,
         repository: &str,
         blob: &Descriptor,
         what: &str,
         sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
-    ) -> Result<Option<(Digest, u64)>, Error> {
+    ) -> Result<(Digest, u64), Error> {
         let url = self.urls().blob(repository, &blob.digest);
-        let mut host_key = host_digest_key();
-        let mut req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
-        if host_key.is_some() {
-            req = req.header(HOST_DIGEST, host_digest::RESPONSE_BODY);
-        }
+        let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull);
         let res = self.send(req).await?;
         let mut res = self
             .check(&Method::GET, &url, res, &[StatusCode::OK], what)
             .await?;
-        let mut verifier = host_key.is_none().then(Verifier::new);
+        let mut sha = crate::hash::Sha256::new();
         let mut bytes = 0u64;
         let attempts = wkg_core::retry::attempts(std::env::var("WKG_HTTP_RETRIES").ok().as_deref());
         let mut resumes = 1;
@@ -247,11 +235,6 @@ impl Client {
                             blob.size
                         ),
                     );
-                    // The host saw only part of the body: the caller hashes
-                    // what it kept.
-                    if host_key.take().is_some() {
-                        verifier = None;
-                    }
                     let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull)
                         .header(http::header::RANGE, &format!("bytes={bytes}-"));
                     let again = self.send(req).await?;
@@ -281,27 +264,10 @@ impl Client {
                     blob.size
                 )));
             }
-            if let Some(v) = &mut verifier {
-                v.update(&chunk);
-            }
+            sha.update(&chunk);
             sink(&chunk)?;
         }
-        match (verifier, host_key) {
-            (Some(v), _) => Ok(Some(v.finish())),
-            (None, Some(key)) => match res.body_mut().trailer(HOST_DIGEST.as_str()).await {
-                Some(answer) => host_digest::parse_answer(&answer, key)
-                    .filter(|&(_, n)| n == bytes)
-                    .map(Some)
-                    .ok_or_else(|| {
-                        Error::Protocol(format!(
-                            "{what}: the host's digest does not cover the body"
-                        ))
-                    }),
-                None => Ok(None),
-            },
-            // Resumed: the host hashed only the last part.
-            (None, None) => Ok(None),
-        }
+        Ok(sha.finish())
     }
 
     /// `HEAD /v2/<repository>/blobs/<digest>`: whether the registry has it.
@@ -332,8 +298,8 @@ impl Client {
     ///
     /// A file whose digest is not known is hashed once, on its way up: one
     /// streamed `PATCH` (spec "Pushing a blob in chunks", in a single
-    /// chunk), hashed by the host when it offers to ([`host_digest`]) or
-    /// else here, then a `PUT` with the digest closes the session. If the
+    /// chunk), hashed on its way ([`crate::hash`]), then a `PUT` with the
+    /// digest closes the session. If the
     /// registry refuses the `PATCH`, the file is hashed and goes up in one
     /// `PUT`. When the file's [`FileHints`] remember a digest and the
     /// registry has that blob, the file is hashed first instead, and
@@ -490,15 +456,12 @@ impl Client {
         size: u64,
         progress: &Progress,
     ) -> Result<Option<(String, Digest)>, Error> {
-        let host_key = host_digest_key();
-        let verifier = host_key
-            .is_none()
-            .then(|| Rc::new(RefCell::new(Verifier::new())));
+        let sha = Rc::new(RefCell::new(crate::hash::Sha256::new()));
         let body = Body::File(FileSlice {
             path: path.to_owned(),
             len: size,
             progress: Some(progress.clone()),
-            verifier: verifier.clone(),
+            verifier: Some(sha.clone()),
         });
         let mut req = Request::new(
             Method::PATCH,
@@ -511,9 +474,6 @@ impl Client {
         if size > 0 {
             req = req.header(CONTENT_RANGE, &format!("0-{}", size - 1));
         }
-        if host_key.is_some() {
-            req = req.header(HOST_DIGEST, host_digest::REQUEST_BODY);
-        }
         let res = self.send(req).await?;
         let status = res.status();
         if status.is_client_error()
@@ -525,22 +485,7 @@ impl Client {
             .check(&Method::PATCH, session, res, &[StatusCode::ACCEPTED], "")
             .await?;
         let next = location(session, &res)?;
-        let (digest, bytes) = match (verifier, host_key) {
-            (Some(verifier), _) => verifier.take().finish(),
-            (None, Some(key)) => {
-                let answer = res
-                    .headers()
-                    .get(&HOST_DIGEST)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| host_digest::parse_answer(v, key));
-                match answer {
-                    Some(answer) => answer,
-                    // The host gave no digest: hash the file here.
-                    None => hash_file(path)?,
-                }
-            }
-            (None, None) => unreachable!("hashed here without a host key"),
-        };
+        let (digest, bytes) = sha.take().finish();
         if bytes != size {
             return Err(changed(path, size, bytes));
         }
@@ -619,47 +564,13 @@ fn upload_may_succeed_again(e: &Error) -> bool {
     }
 }
 
-/// The digest of the `size` bytes of the file at `path`: hashed by the
-/// host's service ([`host_digest::SERVICE_HOST`]) when it offers one, else
-/// here.
+/// The digest of the `size` bytes of the file at `path` ([`crate::hash`]).
 async fn file_digest(path: &Path, size: u64) -> Result<Digest, Error> {
-    let answer = match host_digest_key() {
-        Some(key) => host_file_digest(path, size, key).await?,
-        None => None,
-    };
-    let (digest, bytes) = match answer {
-        Some(answer) => answer,
-        None => hash_file(path)?,
-    };
+    let (digest, bytes) = hash_file(path)?;
     if bytes != size {
         return Err(changed(path, size, bytes));
     }
     Ok(digest)
-}
-
-/// The host service's digest and byte count of the file at `path`, if it
-/// answered with the run's `key`.
-async fn host_file_digest(
-    path: &Path,
-    size: u64,
-    key: &str,
-) -> Result<Option<(Digest, u64)>, Error> {
-    let body = Body::File(FileSlice {
-        path: path.to_owned(),
-        len: size,
-        progress: None,
-        verifier: None,
-    });
-    let url = format!("http://{}/", host_digest::SERVICE_HOST);
-    let request = http::Request::post(url)
-        .body(body)
-        .map_err(|e| Error::Protocol(e.to_string()))?;
-    let response = crate::http::send(request, Timeouts::from_env()).await?;
-    Ok(response
-        .headers()
-        .get(&HOST_DIGEST)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| host_digest::parse_answer(v, key)))
 }
 
 /// A file that no longer has the size it had when it was inspected.
@@ -672,7 +583,7 @@ fn changed(path: &Path, size: u64, bytes: u64) -> Error {
 
 /// The sha256 digest and size of the file at `path`, hashed here.
 fn hash_file(path: &Path) -> Result<(Digest, u64), Error> {
-    crate::io::sha256_file(path).map_err(|e| Error::io("reading", path, e))
+    crate::hash::file(path).map_err(|e| Error::io("reading", path, e))
 }
 
 /// The absolute upload URL from a response's `Location` header.
