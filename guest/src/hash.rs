@@ -1,20 +1,20 @@
-//! SHA-256 through the host (`wkg:host/sha256`, `wit/host.wit`): with the
-//! CPU's SHA instructions under the native host, in wasm in the standalone
-//! `wkg.wasm` (its provider). Every digest of content the component checks
-//! or publishes is computed here; small JSON documents (manifests, configs)
+//! SHA-256 of the content the component moves: by the host when it offers
+//! a native hasher (`wkg:host/sha256`, `wit/host.wit`: the native `wkg`,
+//! with the CPU's SHA instructions, on another thread), else here in wasm
+//! (the standalone `wkg.wasm`). Small JSON documents (manifests, configs)
 //! are hashed in place by the core.
 
 use std::path::Path;
 
-use wkg_core::digest::Digest;
+use wkg_core::digest::{Digest, Verifier};
 
-use crate::bindings::wkg::host::sha256::Hasher;
+use crate::bindings::wkg::host::sha256::{Hasher, native_hasher};
 
 /// A running SHA-256 and byte count.
 #[derive(Debug)]
-pub struct Sha256 {
-    hasher: Hasher,
-    bytes: u64,
+pub enum Sha256 {
+    Host { hasher: Hasher, bytes: u64 },
+    Here(Verifier),
 }
 
 impl Default for Sha256 {
@@ -25,25 +25,35 @@ impl Default for Sha256 {
 
 impl Sha256 {
     pub fn new() -> Sha256 {
-        Sha256 {
-            hasher: Hasher::new(),
-            bytes: 0,
+        match native_hasher() {
+            Some(hasher) => Sha256::Host { hasher, bytes: 0 },
+            None => Sha256::Here(Verifier::new()),
         }
     }
 
     /// Adds `data`.
     pub fn update(&mut self, data: &[u8]) {
-        self.hasher.update(data);
-        self.bytes += data.len() as u64;
+        match self {
+            Sha256::Host { hasher, bytes } => {
+                hasher.update(data);
+                *bytes += data.len() as u64;
+            }
+            Sha256::Here(verifier) => verifier.update(data),
+        }
     }
 
     /// The digest and byte count of everything added.
     pub fn finish(self) -> (Digest, u64) {
-        let out = self.hasher.finish();
-        let bytes: [u8; 32] = out
-            .try_into()
-            .unwrap_or_else(|out: Vec<u8>| panic!("a SHA-256 of {} bytes", out.len()));
-        (Digest::from_sha256_bytes(&bytes), self.bytes)
+        match self {
+            Sha256::Host { hasher, bytes } => {
+                let out = hasher.finish();
+                let digest: [u8; 32] = out
+                    .try_into()
+                    .unwrap_or_else(|out: Vec<u8>| panic!("a SHA-256 of {} bytes", out.len()));
+                (Digest::from_sha256_bytes(&digest), bytes)
+            }
+            Sha256::Here(verifier) => verifier.finish(),
+        }
     }
 }
 

@@ -7,34 +7,77 @@ use wasmtime::component::Resource;
 use crate::State;
 use crate::bindings::wkg::host::{network, sha256};
 
-/// A running SHA-256, in the run's resource table.
+/// A running SHA-256, in the run's resource table. The bytes are hashed on
+/// a thread of their own, so the component goes on with its transfer while
+/// they are (the lowered bytes are moved there, not copied).
 #[derive(Debug)]
-pub struct Hasher(Sha256);
+pub struct Hasher {
+    /// Where `update` sends the bytes; `None` once finished.
+    bytes: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    worker: Option<std::thread::JoinHandle<[u8; 32]>>,
+    digest: Option<[u8; 32]>,
+}
 
-impl sha256::Host for State {}
-
-impl sha256::HostHasher for State {
-    async fn new(&mut self) -> Resource<Hasher> {
-        self.table
-            .push(Hasher(Sha256::new()))
-            .expect("the resource table has room")
+impl Hasher {
+    fn new() -> Hasher {
+        // A few chunks in flight at most: a transfer faster than the hashing
+        // waits for it rather than queueing its bytes in memory.
+        let (bytes, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let worker = std::thread::Builder::new()
+            .name("wkg-sha256".into())
+            .spawn(move || {
+                let mut sha = Sha256::new();
+                for chunk in received {
+                    // The CPU's SHA instructions, where it has them (sha2 detects).
+                    sha.update(&chunk);
+                }
+                sha.finalize().into()
+            })
+            .ok();
+        Hasher {
+            bytes: worker.is_some().then_some(bytes),
+            worker,
+            digest: None,
+        }
     }
 
+    fn finish(&mut self) -> [u8; 32] {
+        if let Some(digest) = self.digest {
+            return digest;
+        }
+        drop(self.bytes.take());
+        let digest = self
+            .worker
+            .take()
+            .and_then(|w| w.join().ok())
+            .unwrap_or_default();
+        self.digest = Some(digest);
+        digest
+    }
+}
+
+impl sha256::Host for State {
+    async fn native_hasher(&mut self) -> Option<Resource<Hasher>> {
+        self.table.push(Hasher::new()).ok()
+    }
+}
+
+impl sha256::HostHasher for State {
     async fn update(&mut self, hasher: Resource<Hasher>, bytes: Vec<u8>) {
-        if let Ok(h) = self.table.get_mut(&hasher) {
-            // The CPU's SHA instructions, where it has them (sha2 detects).
-            h.0.update(&bytes);
+        if let Ok(Some(tx)) = self.table.get(&hasher).map(|h| h.bytes.as_ref()) {
+            let _ = tx.send(bytes);
         }
     }
 
     async fn finish(&mut self, hasher: Resource<Hasher>) -> Vec<u8> {
-        match self.table.get(&hasher) {
-            Ok(h) => h.0.clone().finalize().to_vec(),
+        match self.table.get_mut(&hasher) {
+            Ok(h) => h.finish().to_vec(),
             Err(_) => Vec::new(),
         }
     }
 
     async fn drop(&mut self, hasher: Resource<Hasher>) -> wasmtime::Result<()> {
+        // Dropping the sender ends the worker.
         self.table.delete(hasher)?;
         Ok(())
     }
