@@ -233,7 +233,8 @@ pub async fn send(
         );
         if timed_out {
             return Err(transport(format!(
-                "no answer within {} s of sending the request",
+                "timed out waiting for the registry to answer, {} s after the request was sent \
+                 (set WKG_HTTP_TIMEOUT to wait longer)",
                 timeouts.first_byte.as_secs()
             )));
         }
