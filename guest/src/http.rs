@@ -387,13 +387,7 @@ async fn write_body(ob: &OutgoingBody, body: Body) -> Result<(), WriteError> {
                 if let Some(v) = &slice.verifier {
                     v.borrow_mut().update(&buf[..n]);
                 }
-                match &mut pace {
-                    Some(pace) => out.write_all_paced(&buf[..n], pace).await?,
-                    None => out
-                        .write_all(&buf[..n])
-                        .await
-                        .map_err(|_| WriteError::Stream)?,
-                }
+                out.write_all_paced(&buf[..n], pace.as_mut()).await?;
                 left -= n as u64;
                 if let Some(p) = &slice.progress {
                     p.advance(n as u64);

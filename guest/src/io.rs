@@ -78,24 +78,16 @@ impl Output {
     ///
     /// # Errors
     /// The stream's error: closed, or the last operation failed.
-    pub async fn write_all(&self, mut bytes: &[u8]) -> Result<(), StreamError> {
-        while !bytes.is_empty() {
-            let ready = self.stream.check_write()?;
-            if ready == 0 {
-                self.pollable.wait_for().await;
-                continue;
-            }
-            let n = usize::try_from(ready)
-                .unwrap_or(usize::MAX)
-                .min(bytes.len());
-            self.stream.write(&bytes[..n])?;
-            bytes = &bytes[n..];
+    pub async fn write_all(&self, bytes: &[u8]) -> Result<(), StreamError> {
+        match self.write_all_paced(bytes, None).await {
+            Ok(()) => Ok(()),
+            Err(WriteFailure::Stream(e)) => Err(e),
+            Err(WriteFailure::TooSlow(_)) => unreachable!("no pace, no floor"),
         }
-        Ok(())
     }
 
-    /// [`Output::write_all`] held to `pace`: each piece the stream takes is
-    /// counted, and while the stream takes nothing the floor is checked
+    /// Writes all of `bytes`, held to `pace` when given: each piece the
+    /// stream takes is counted, and while the stream takes nothing the floor is checked
     /// every second, so a stream that stops taking bytes fails at the floor
     /// too.
     ///
@@ -104,15 +96,21 @@ impl Output {
     pub async fn write_all_paced(
         &self,
         mut bytes: &[u8],
-        pace: &mut Pace,
+        mut pace: Option<&mut Pace>,
     ) -> Result<(), WriteFailure> {
         while !bytes.is_empty() {
             let ready = self.stream.check_write()?;
             if ready == 0 {
-                let ready = self.pollable.wait_for();
-                let tick = wstd::task::sleep(std::time::Duration::from_secs(1).into());
-                futures_util::future::select(std::pin::pin!(ready), std::pin::pin!(tick)).await;
-                pace.moved(0).map_err(WriteFailure::TooSlow)?;
+                match pace.as_deref_mut() {
+                    None => self.pollable.wait_for().await,
+                    Some(pace) => {
+                        let ready = self.pollable.wait_for();
+                        let tick = wstd::task::sleep(std::time::Duration::from_secs(1).into());
+                        futures_util::future::select(std::pin::pin!(ready), std::pin::pin!(tick))
+                            .await;
+                        pace.moved(0).map_err(WriteFailure::TooSlow)?;
+                    }
+                }
                 continue;
             }
             let n = usize::try_from(ready)
@@ -120,7 +118,9 @@ impl Output {
                 .min(bytes.len());
             self.stream.write(&bytes[..n])?;
             bytes = &bytes[n..];
-            pace.moved(n as u64).map_err(WriteFailure::TooSlow)?;
+            if let Some(pace) = pace.as_deref_mut() {
+                pace.moved(n as u64).map_err(WriteFailure::TooSlow)?;
+            }
         }
         Ok(())
     }
