@@ -5,64 +5,51 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use wkg_core::package::{PackageRef, PackageSpec, Registry, Version};
 
 use crate::cache::{Cache, copy_atomic};
-use crate::commands;
-use crate::commands::publish::PublishArgs;
-use crate::commands::wit::FetchArgs;
-use crate::commands::{Common, LockArgs};
-use crate::deps::Project;
-use crate::http::HttpError;
-use crate::oci;
+use crate::error::Kind;
+use crate::io::FileError;
+use crate::ops;
 use crate::packages::{Registries, Source};
+use crate::settings::Settings;
 
-/// Why an operation failed; mirrors the WIT `error` variant.
+/// Why an operation failed: the WIT `error` case ([`Kind`], from the typed
+/// error of the layer that failed) and the message for people (the error
+/// and its causes on one line).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiError {
-    NotFound(String),
-    Unauthorized(String),
-    InvalidInput(String),
-    DigestMismatch(String),
-    Network(String),
-    Other(String),
+pub struct ApiError {
+    pub kind: Kind,
+    pub message: String,
 }
 
 impl ApiError {
-    /// Classifies `e` by the first typed error in its chain.
-    fn from_anyhow(e: &anyhow::Error) -> ApiError {
-        let message = wkg_core::error::without_errno(&format!("{e:#}"));
-        for cause in e.chain() {
-            if let Some(oci) = cause.downcast_ref::<oci::Error>() {
-                return match oci {
-                    oci::Error::NotFound { .. } => ApiError::NotFound(message),
-                    oci::Error::Unauthorized { .. } | oci::Error::Denied { .. } => {
-                        ApiError::Unauthorized(message)
-                    }
-                    oci::Error::Verify { .. } => ApiError::DigestMismatch(message),
-                    oci::Error::Io { .. } => ApiError::Other(message),
-                    _ => ApiError::Network(message),
-                };
-            }
-            if cause.downcast_ref::<HttpError>().is_some() {
-                return ApiError::Network(message);
-            }
-            if let Some(io) = cause.downcast_ref::<std::io::Error>()
-                && io.kind() == std::io::ErrorKind::NotFound
-            {
-                return ApiError::NotFound(message);
-            }
+    fn new(kind: Kind, e: &(dyn std::error::Error + 'static)) -> ApiError {
+        ApiError {
+            kind,
+            message: crate::error::one_line(e),
         }
-        ApiError::Other(message)
     }
 }
 
-impl From<anyhow::Error> for ApiError {
-    fn from(e: anyhow::Error) -> Self {
-        ApiError::from_anyhow(&e)
-    }
+/// `From` each layer's typed error, keeping its kind.
+macro_rules! from_layer {
+    ($($error:ty),*) => {$(
+        impl From<$error> for ApiError {
+            fn from(e: $error) -> Self {
+                ApiError::new(e.kind(), &e)
+            }
+        }
+    )*};
 }
+
+from_layer!(
+    crate::settings::Error,
+    crate::packages::Error,
+    crate::deps::Error,
+    FileError,
+    ops::Error
+);
 
 /// One release; mirrors the WIT `release` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,15 +69,8 @@ pub struct ApiOptions {
 }
 
 impl ApiOptions {
-    fn settings(&self) -> crate::settings::Settings {
-        crate::settings::Settings {
-            config: self.config.as_ref().map(PathBuf::from),
-            cache: self.cache.as_ref().map(PathBuf::from),
-        }
-    }
-
-    fn common(&self) -> Common {
-        Common {
+    fn settings(&self) -> Settings {
+        Settings {
             config: self.config.as_ref().map(PathBuf::from),
             cache: self.cache.as_ref().map(PathBuf::from),
         }
@@ -99,16 +79,14 @@ impl ApiOptions {
     fn registry(&self) -> Result<Option<Registry>, ApiError> {
         self.registry
             .as_deref()
-            .map(|r| {
-                r.parse()
-                    .map_err(|e| ApiError::InvalidInput(format!("{e}")))
-            })
+            .map(|r| r.parse().map_err(|e| invalid(&e)))
             .transpose()
     }
 }
 
-fn invalid(e: impl std::fmt::Display) -> ApiError {
-    ApiError::InvalidInput(e.to_string())
+/// A malformed argument.
+fn invalid(e: &(dyn std::error::Error + 'static)) -> ApiError {
+    ApiError::new(Kind::InvalidInput, e)
 }
 
 /// A resolved release, with the source it came from.
@@ -131,10 +109,9 @@ impl Found {
 }
 
 async fn find(spec: &str, opts: &ApiOptions) -> Result<Found, ApiError> {
-    let spec: PackageSpec = spec.parse().map_err(invalid)?;
+    let spec: PackageSpec = spec.parse().map_err(|e| invalid(&e))?;
     let (package, version) = spec.into_parts();
-    let registries = Registries::load(&opts.settings())
-        .map_err(|e| invalid(wkg_core::error::without_errno(&format!("{e:#}"))))?;
+    let registries = Registries::load(&opts.settings())?;
     let registry = opts.registry()?;
     let source = registries.source(&package, registry.as_ref()).await?;
     let version = match version {
@@ -144,7 +121,10 @@ async fn find(spec: &str, opts: &ApiOptions) -> Result<Found, ApiError> {
             .await?
             .into_iter()
             .max()
-            .ok_or_else(|| ApiError::NotFound(format!("package `{package}` has no releases")))?,
+            .ok_or_else(|| ApiError {
+                kind: Kind::NotFound,
+                message: format!("package `{package}` has no releases"),
+            })?,
     };
     let release = source.release(&package, &version).await?;
     let registry = match registry {
@@ -172,9 +152,8 @@ pub async fn resolve(spec: &str, opts: &ApiOptions) -> Result<ApiRelease, ApiErr
 /// # Errors
 /// [`ApiError`].
 pub async fn list_versions(package: &str, opts: &ApiOptions) -> Result<Vec<String>, ApiError> {
-    let package: PackageRef = package.parse().map_err(invalid)?;
-    let registries = Registries::load(&opts.settings())
-        .map_err(|e| invalid(wkg_core::error::without_errno(&format!("{e:#}"))))?;
+    let package: PackageRef = package.parse().map_err(|e| invalid(&e))?;
+    let registries = Registries::load(&opts.settings())?;
     let source = registries
         .source(&package, opts.registry()?.as_ref())
         .await?;
@@ -198,9 +177,7 @@ pub async fn fetch_to_file(
         .source
         .content(&found.package, &found.release, &cache)
         .await?;
-    copy_atomic(&content, path.as_ref())
-        .with_context(|| format!("writing `{path}`"))
-        .map_err(ApiError::from)?;
+    copy_atomic(&content, path.as_ref()).map_err(FileError::on("writing", path.as_ref()))?;
     Ok(found.api())
 }
 
@@ -215,35 +192,29 @@ pub async fn fetch_bytes(spec: &str, opts: &ApiOptions) -> Result<(ApiRelease, V
         .source
         .content(&found.package, &found.release, &cache)
         .await?;
-    let bytes = std::fs::read(&content)
-        .with_context(|| format!("reading `{}`", content.display()))
-        .map_err(ApiError::from)?;
+    let bytes = std::fs::read(&content).map_err(FileError::on("reading", &content))?;
     Ok((found.api(), bytes))
 }
 
 /// `publish`: as `wkg publish <path> [--package <package>]`.
 ///
 /// # Errors
-/// [`ApiError`]; an existing release is [`ApiError::Other`].
+/// [`ApiError`]; an existing release is [`Kind::Other`].
 pub async fn publish(
     path: &str,
     package: Option<&str>,
     opts: &ApiOptions,
 ) -> Result<ApiRelease, ApiError> {
     let package = package
-        .map(|p| p.parse::<PackageSpec>().map_err(invalid))
+        .map(|p| p.parse::<PackageSpec>().map_err(|e| invalid(&e)))
         .transpose()?;
-    let args = PublishArgs {
+    let publish = ops::publish::Publish {
         paths: vec![PathBuf::from(path)],
         registry: opts.registry()?,
         package,
-        dry_run: false,
-        workspace: false,
-        skip_semver_check: false,
-        skip_dupes: false,
-        common: opts.common(),
+        ..ops::publish::Publish::default()
     };
-    let (package, version) = commands::publish::publish_one(args).await?;
+    let (package, version) = ops::publish::publish_one(&publish, &opts.settings()).await?;
     resolve(&format!("{package}@{version}"), opts).await
 }
 
@@ -255,19 +226,13 @@ pub async fn fetch_dependencies(
     wit_dir: &str,
     opts: &ApiOptions,
 ) -> Result<Vec<ApiRelease>, ApiError> {
-    let args = FetchArgs {
+    let fetch = ops::project::Fetch {
         dir: Some(PathBuf::from(wit_dir)),
-        output_type: None,
-        lock: LockArgs {
-            locked: false,
-            offline: false,
-        },
-        common: opts.common(),
+        ..ops::project::Fetch::default()
     };
-    commands::wit::fetch(args).await?;
-    let project = Project::load()?;
+    let lock = ops::project::fetch(&fetch, &opts.settings()).await?;
     let mut out = Vec::new();
-    for package in &project.lock.packages {
+    for package in &lock.packages {
         for v in &package.versions {
             out.push(ApiRelease {
                 package: package.name.to_string(),

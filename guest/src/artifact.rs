@@ -4,6 +4,8 @@
 //! manifest; and its push, layer first, manifest last.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use wkg_core::auth::Actions;
 use wkg_core::digest::Digest;
@@ -121,4 +123,50 @@ impl Artifact {
             .push_manifest(repository, tag, MANIFEST_MEDIA_TYPE, manifest.to_json())
             .await
     }
+}
+
+/// Why the creation time of an artifact cannot be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CreatedError {
+    /// `SOURCE_DATE_EPOCH` is no number of seconds.
+    #[error("SOURCE_DATE_EPOCH `{value}` is not a number of seconds")]
+    Epoch {
+        value: String,
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    /// The file's modification time cannot be read.
+    #[error(transparent)]
+    File(#[from] crate::io::FileError),
+}
+
+/// The `org.opencontainers.image.created` time: `SOURCE_DATE_EPOCH` if
+/// set, else the modification time of `file` (now, without a file), as
+/// RFC 3339 UTC.
+///
+/// # Errors
+/// [`CreatedError`].
+pub fn created_time(file: Option<&Path>) -> Result<String, CreatedError> {
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        let secs = epoch
+            .trim()
+            .parse::<u64>()
+            .map_err(|source| CreatedError::Epoch {
+                value: epoch.clone(),
+                source,
+            })?;
+        return Ok(wkg_core::manifest::format_rfc3339_utc(secs, 0));
+    }
+    let time = match file {
+        Some(file) => std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .map_err(crate::io::FileError::on("reading", file))?,
+        None => SystemTime::now(),
+    };
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    Ok(wkg_core::manifest::format_rfc3339_utc(
+        since.as_secs(),
+        since.subsec_nanos(),
+    ))
 }

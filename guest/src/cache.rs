@@ -10,12 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use anyhow::Context;
 use wkg_core::cache::{FileHint, Release, blob_key, file_hint_key, release_key};
 use wkg_core::digest::{Digest, Verifier};
 use wkg_core::package::{PackageRef, Registry, Version};
 
-use crate::settings::Settings;
+use crate::io::FileError;
+use crate::settings::{self, Settings};
 
 #[derive(Debug)]
 pub struct Cache {
@@ -28,7 +28,7 @@ impl Cache {
     ///
     /// # Errors
     /// No directory can be named (no `--cache`, `HOME` or `XDG_CACHE_HOME`).
-    pub fn open(settings: &Settings) -> anyhow::Result<Cache> {
+    pub fn open(settings: &Settings) -> Result<Cache, settings::Error> {
         Ok(Cache {
             dir: settings.cache_dir()?,
         })
@@ -51,11 +51,11 @@ impl Cache {
     ///
     /// # Errors
     /// The directory cannot be created.
-    pub fn blob_path(&self, digest: &Digest) -> anyhow::Result<PathBuf> {
+    pub fn blob_path(&self, digest: &Digest) -> Result<PathBuf, FileError> {
         let path = self.dir.join(blob_key(digest));
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating cache directory `{}`", parent.display()))?;
+                .map_err(FileError::on("creating cache directory", parent))?;
         }
         Ok(path)
     }

@@ -95,12 +95,12 @@ pub async fn run(args: Vec<String>) -> u8 {
         .try_for_each(|(path, what, is_dir)| crate::io::check_reachable(path, what, is_dir));
     let done = match reachable {
         Ok(()) => dispatch(cli.command).await,
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     match done {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("Error: {}", crate::io::render_error(&e));
+            eprintln!("Error: {}", crate::error::render(e.as_ref()));
             1
         }
     }
@@ -162,7 +162,7 @@ fn user_paths(command: &Command) -> Vec<UserPath<'_>> {
     out
 }
 
-async fn dispatch(command: Command) -> anyhow::Result<()> {
+async fn dispatch(command: Command) -> commands::Result {
     if let Command::Oci(_) = command {
         crate::http::set_advice(crate::http::Advice::Oci);
     }

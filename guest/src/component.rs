@@ -66,7 +66,7 @@ impl Inspection {
     /// # Errors
     /// A metadata section wasm-metadata cannot parse (e.g. an invalid SPDX
     /// expression in `licenses`).
-    pub fn package_metadata(&self) -> anyhow::Result<PackageMetadata> {
+    pub fn package_metadata(&self) -> Result<PackageMetadata, crate::error::BoxError> {
         let payload = wasm_metadata::Payload::from_binary(&self.metadata)?;
         let m = payload.metadata();
         Ok(PackageMetadata {

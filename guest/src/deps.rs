@@ -11,51 +11,175 @@
 //! * registry dependencies are resolved concurrently, each with its own
 //!   requests in flight at once.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
 use futures_util::future::try_join_all;
 use wit_component::DecodedWasm;
 use wit_parser::{PackageId, PackageName, Resolve, UnresolvedPackageGroup};
-use wkg_core::digest::Digest;
-use wkg_core::lock::{LockFile, LockedVersion};
-use wkg_core::package::{PackageRef, Registry, Version};
-use wkg_core::project::{ProjectManifest, normalize_path};
+use wkg_core::lock::LockFile;
+use wkg_core::package::PackageRef;
+use wkg_core::project::ProjectManifest;
+use wkg_core::resolve::{
+    DependencyError, DependencyErrorKind, LockPolicy, Pending, Requirements, Step,
+};
 
 use crate::cache::Cache;
-use crate::packages::Registries;
+use crate::error::{BoxError, Kind};
+use crate::io::FileError;
+use crate::packages::{self, Registries};
 
 pub use semver::VersionReq;
 
-/// Where a dependency comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Wanted {
-    /// A registry release matching the requirement.
-    Registry(VersionReq),
-    /// A local WIT directory, `.wit` file or `.wasm` file.
-    Local(PathBuf),
+/// A WIT directory or file that cannot be read or does not parse.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WitError {
+    /// A directory's WIT, as wit-parser reports it (file, line, column).
+    #[error(transparent)]
+    Dir(BoxError),
+    /// A `.wit` file that cannot be read.
+    #[error(transparent)]
+    Read(#[from] FileError),
+    /// A `.wit` file that does not parse, rendered with its snippet.
+    #[error("{rendered}")]
+    Parse {
+        rendered: String,
+        #[source]
+        source: wit_parser::ParseError,
+    },
 }
 
-/// A registry dependency, resolved.
-#[derive(Debug, Clone)]
-pub struct RegistryDep {
-    pub package: PackageRef,
-    /// The registry's name, as `wkg.lock` records it.
-    pub registry: Registry,
-    pub requirement: VersionReq,
-    pub version: Version,
-    pub digest: Digest,
-    /// The verified content (in the cache, or a local registry's file).
-    pub path: PathBuf,
+impl WitError {
+    pub fn kind(&self) -> Kind {
+        match self {
+            WitError::Read(e) => e.kind(),
+            WitError::Dir(_) | WitError::Parse { .. } => Kind::InvalidInput,
+        }
+    }
 }
 
-/// A local dependency (an `[overrides]` path).
-#[derive(Debug, Clone)]
-pub struct LocalDep {
-    pub package: PackageRef,
-    pub path: PathBuf,
+/// Why a project's dependencies cannot be resolved or assembled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `wkg.toml` or `wkg.lock` cannot be read or written.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// An invalid `wkg.toml` (file, line and column).
+    #[error("{0}")]
+    Manifest(wkg_core::config::ConfigError),
+    /// An invalid `wkg.lock` (file, line and column).
+    #[error("{0}")]
+    Lock(wkg_core::lock::LockError),
+    /// WIT that does not parse.
+    #[error(transparent)]
+    Wit(#[from] WitError),
+    /// An override path outside the preopened directories.
+    #[error(transparent)]
+    Unreachable(#[from] crate::io::Unreachable),
+    /// A local dependency's WIT.
+    #[error("reading local dependency `{package}`")]
+    Local {
+        package: PackageRef,
+        #[source]
+        source: WitError,
+    },
+    /// No registry for a dependency.
+    #[error("resolving dependency `{package}`")]
+    Registry {
+        package: PackageRef,
+        #[source]
+        source: packages::Error,
+    },
+    /// A release that cannot be had ([`Pending::release_context`]: the
+    /// locked release is gone, or resolving it failed).
+    #[error("{what}")]
+    Release {
+        what: String,
+        #[source]
+        source: packages::Error,
+    },
+    /// A package source's failure.
+    #[error(transparent)]
+    Source(#[from] packages::Error),
+    /// A resolution step's refusal (no release, no match, a missing
+    /// override path, offline, a changed digest).
+    #[error(transparent)]
+    Resolve(Box<DependencyError>),
+    /// Two dependencies define one package.
+    #[error("duplicate definitions of package `{name}`, by dependencies `{other}` and `{by}`")]
+    Duplicate {
+        name: PackageName,
+        other: PackageRef,
+        by: PackageRef,
+    },
+    /// A dependency's wasm that wit-component cannot decode.
+    #[error("decoding dependency `{package}`")]
+    Decode {
+        package: PackageRef,
+        #[source]
+        source: BoxError,
+    },
+    /// A dependency's WIT that does not merge with the others.
+    #[error("merging dependency `{package}`")]
+    Merge {
+        package: PackageRef,
+        #[source]
+        source: BoxError,
+    },
+    /// A dependency that is a component.
+    #[error("dependency `{0}` is a component, not a WIT package")]
+    Component(PackageRef),
+    /// An override whose WIT defines another package.
+    #[error("the override for `{package}` points at `{path}`, which defines package `{name}`")]
+    WrongPackage {
+        package: PackageRef,
+        path: String,
+        name: PackageName,
+    },
+    /// WIT that does not resolve, rendered with its snippet.
+    #[error("{0}")]
+    Unresolved(String),
 }
+
+impl From<DependencyError> for Error {
+    fn from(e: DependencyError) -> Error {
+        Error::Resolve(Box::new(e))
+    }
+}
+
+impl Error {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::File(e) => e.kind(),
+            Error::Wit(e) | Error::Local { source: e, .. } => e.kind(),
+            Error::Registry { source, .. }
+            | Error::Release { source, .. }
+            | Error::Source(source) => source.kind(),
+            Error::Resolve(e) => match e.kind() {
+                DependencyErrorKind::NotFound
+                | DependencyErrorKind::NoMatch
+                | DependencyErrorKind::MissingPath => Kind::NotFound,
+                DependencyErrorKind::DigestMismatch => Kind::DigestMismatch,
+                _ => Kind::Other,
+            },
+            Error::Manifest(_)
+            | Error::Lock(_)
+            | Error::Unreachable(_)
+            | Error::Duplicate { .. }
+            | Error::Decode { .. }
+            | Error::Merge { .. }
+            | Error::Component(_)
+            | Error::WrongPackage { .. }
+            | Error::Unresolved(_) => Kind::InvalidInput,
+        }
+    }
+}
+
+pub use wkg_core::resolve::{
+    LocalDependency as LocalDep, ResolvedDependency as RegistryDep, Update,
+};
 
 /// Every dependency of a WIT directory.
 #[derive(Debug, Default)]
@@ -63,28 +187,6 @@ pub struct Resolved {
     /// Sorted by package.
     pub registry: Vec<RegistryDep>,
     pub local: Vec<LocalDep>,
-}
-
-/// Which locked dependencies may move.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Update {
-    /// None: the lock holds.
-    #[default]
-    Nothing,
-    /// Every one (`wkg update`).
-    All,
-    /// These (`wkg update <package>...`).
-    Only(BTreeSet<PackageRef>),
-}
-
-impl Update {
-    fn covers(&self, package: &PackageRef) -> bool {
-        match self {
-            Update::Nothing => false,
-            Update::All => true,
-            Update::Only(packages) => packages.contains(package),
-        }
-    }
 }
 
 /// How to resolve.
@@ -114,7 +216,7 @@ impl Project {
     ///
     /// # Errors
     /// An invalid `wkg.toml` or `wkg.lock`, with file, line and column.
-    pub fn load() -> anyhow::Result<Project> {
+    pub fn load() -> Result<Project, Error> {
         Project::load_for(Path::new("wit"))
     }
 
@@ -126,26 +228,23 @@ impl Project {
     ///
     /// # Errors
     /// As [`Project::load`].
-    pub fn load_for(wit_dir: &Path) -> anyhow::Result<Project> {
+    pub fn load_for(wit_dir: &Path) -> Result<Project, Error> {
         let dir = crate::settings::project_dir();
         let lock_path = dir.join(wkg_core::lock::LOCK_FILE_NAME);
         for deps in [wit_dir.join("deps"), dir.join("wkg").join("deps")] {
             commit_lock(&deps, &lock_path)?;
         }
         let manifest_path = dir.join(wkg_core::project::PROJECT_FILE_NAME);
-        let manifest = match std::fs::read_to_string(&manifest_path) {
-            Ok(text) => ProjectManifest::from_toml(&text, &manifest_path.display().to_string())
-                .map_err(|e| anyhow!("{e}"))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ProjectManifest::default(),
-            Err(e) => {
-                return Err(e).with_context(|| format!("reading `{}`", manifest_path.display()));
-            }
+        let manifest = match crate::settings::read_optional(&manifest_path, "reading")? {
+            Some(text) => ProjectManifest::from_toml(&text, &manifest_path.display().to_string())
+                .map_err(Error::Manifest)?,
+            None => ProjectManifest::default(),
         };
-        let lock = match std::fs::read_to_string(&lock_path) {
-            Ok(text) => LockFile::from_toml(&text, &lock_path.display().to_string())
-                .map_err(|e| anyhow!("{e}"))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => LockFile::default(),
-            Err(e) => return Err(e).with_context(|| format!("reading `{}`", lock_path.display())),
+        let lock = match crate::settings::read_optional(&lock_path, "reading")? {
+            Some(text) => {
+                LockFile::from_toml(&text, &lock_path.display().to_string()).map_err(Error::Lock)?
+            }
+            None => LockFile::default(),
         };
         Ok(Project {
             dir,
@@ -165,7 +264,7 @@ impl Project {
     ///
     /// # Errors
     /// A rename that fails, naming the lock.
-    pub fn commit_lock(&self, deps: &Path) -> anyhow::Result<()> {
+    pub fn commit_lock(&self, deps: &Path) -> Result<(), FileError> {
         commit_lock(deps, &self.lock_path)
     }
 
@@ -173,14 +272,14 @@ impl Project {
     ///
     /// # Errors
     /// I/O errors; the old lock stays whole.
-    pub fn write_lock(&self, lock: &LockFile) -> anyhow::Result<()> {
+    pub fn write_lock(&self, lock: &LockFile) -> Result<(), FileError> {
         if lock == &self.lock && self.lock_path.is_file() {
             // Unchanged; what killed runs left beside it still goes.
             crate::io::sweep_leftovers(&self.lock_path, "tmp");
             return Ok(());
         }
         crate::cache::write_atomic(&self.lock_path, lock.to_toml().as_bytes())
-            .with_context(|| format!("writing `{}`", self.lock_path.display()))
+            .map_err(FileError::on("writing", &self.lock_path))
     }
 }
 
@@ -193,11 +292,11 @@ impl Project {
 /// file (it reads only directories and `.wit`/`.wasm` files in `deps`).
 pub const PENDING_LOCK: &str = ".wkg.lock.pending";
 
-fn commit_lock(deps: &Path, lock_path: &Path) -> anyhow::Result<()> {
+fn commit_lock(deps: &Path, lock_path: &Path) -> Result<(), FileError> {
     match std::fs::rename(deps.join(PENDING_LOCK), lock_path) {
         // Nothing pending, or a concurrent run moved it first.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        moved => moved.with_context(|| format!("writing `{}`", lock_path.display())),
+        moved => moved.map_err(FileError::on("writing", lock_path)),
     }
 }
 
@@ -206,15 +305,14 @@ fn commit_lock(deps: &Path, lock_path: &Path) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// A missing directory, WIT that does not parse (file, line and column).
-pub fn parse_wit(path: &Path) -> anyhow::Result<UnresolvedPackageGroup> {
+pub fn parse_wit(path: &Path) -> Result<UnresolvedPackageGroup, WitError> {
     if path.is_dir() {
-        UnresolvedPackageGroup::parse_dir(path)
+        UnresolvedPackageGroup::parse_dir(path).map_err(|e| WitError::Dir(e.into()))
     } else {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading `{}`", path.display()))?;
-        UnresolvedPackageGroup::parse(path, &text).map_err(|(map, e)| {
-            let rendered = e.render(&map);
-            anyhow::Error::from(e).context(rendered)
+        let text = std::fs::read_to_string(path).map_err(FileError::on("reading", path))?;
+        UnresolvedPackageGroup::parse(path, &text).map_err(|(map, source)| WitError::Parse {
+            rendered: source.render(&map),
+            source,
         })
     }
 }
@@ -244,7 +342,8 @@ pub fn foreign_deps(group: &UnresolvedPackageGroup) -> Vec<(PackageRef, VersionR
     out
 }
 
-/// Resolves the dependencies of `root` (the group of the WIT directory).
+/// Resolves the dependencies of `root` (the group of the WIT directory):
+/// the I/O around [`wkg_core::resolve`]'s steps.
 ///
 /// `[overrides]` come first (a `path` makes a local dependency, relative to
 /// the project directory; a `version` a registry requirement), then the
@@ -262,88 +361,49 @@ pub async fn resolve(
     registries: &Registries,
     cache: &Cache,
     options: &Options,
-) -> anyhow::Result<Resolved> {
-    let mut wanted: BTreeMap<PackageRef, Wanted> = BTreeMap::new();
-    for (package, o) in &project.manifest.overrides {
-        match (&o.path, &o.version) {
-            (Some(path), version) => {
-                if version.is_some() {
-                    eprintln!(
-                        "warning: override for `{package}` has a path; its version is ignored"
-                    );
-                }
-                let path = normalize_path(&project.dir.join(path));
-                wanted.insert(package.clone(), Wanted::Local(path));
-            }
-            (None, Some(version)) => {
-                wanted.insert(package.clone(), Wanted::Registry(version.clone()));
-            }
-            (None, None) => {
-                eprintln!(
-                    "warning: override for `{package}` has neither `path` nor `version`; ignored"
-                );
-            }
+) -> Result<Resolved, Error> {
+    let own = format!("{}:{}", root.main.name.namespace, root.main.name.name)
+        .parse::<PackageRef>()
+        .ok();
+    let mut requirements = Requirements::new(
+        &project.manifest.overrides,
+        &project.dir,
+        &options.members,
+        own.as_ref(),
+    );
+    for warning in requirements.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    requirements.require(foreign_deps(root));
+    while let Some(local) = requirements.next_local() {
+        let what = format!("the override path of `{}`", local.package);
+        crate::io::check_reachable(&local.path, &what, local.path.extension().is_none())?;
+        if !local.path.exists() {
+            return Err(requirements.missing_path(&local).into());
+        }
+        if !is_wasm(&local.path) {
+            let group = parse_wit(&local.path).map_err(|source| Error::Local {
+                package: local.package.clone(),
+                source,
+            })?;
+            requirements.require(foreign_deps(&group));
         }
     }
-    let own = format!("{}:{}", root.main.name.namespace, root.main.name.name).parse::<PackageRef>();
-    for (package, dir) in &options.members {
-        if own.as_ref().is_ok_and(|own| own == package) {
-            continue;
-        }
-        wanted
-            .entry(package.clone())
-            .or_insert_with(|| Wanted::Local(dir.clone()));
-    }
-    // The WIT's own requirements, then those of local dependencies.
-    let mut queue = foreign_deps(root);
-    let mut local = Vec::new();
-    let mut visited = HashSet::new();
-    // Every package the root and the local dependencies use; overrides
-    // nothing uses are not dependencies.
-    let mut used = HashSet::new();
-    while let Some((package, requirement)) = queue.pop() {
-        used.insert(package.clone());
-        let entry = wanted
-            .entry(package.clone())
-            .or_insert(Wanted::Registry(requirement));
-        if let Wanted::Local(path) = entry
-            && visited.insert(package.clone())
-        {
-            let path = path.clone();
-            let what = format!("the override path of `{package}`");
-            crate::io::check_reachable(&path, &what, path.extension().is_none())?;
-            if !path.exists() {
-                bail!(
-                    "the override path `{}` of `{package}` does not exist (paths are relative to `{}`)",
-                    path.display(),
-                    project
-                        .dir
-                        .join(wkg_core::project::PROJECT_FILE_NAME)
-                        .display()
-                );
-            }
-            if !is_wasm(&path) {
-                let group = parse_wit(&path)
-                    .with_context(|| format!("reading local dependency `{package}`"))?;
-                queue.extend(foreign_deps(&group));
-            }
-            local.push(LocalDep { package, path });
-        }
-    }
-    let registry_wanted: Vec<(PackageRef, VersionReq)> = wanted
-        .into_iter()
-        .filter(|(p, _)| used.contains(p))
-        .filter_map(|(p, w)| match w {
-            Wanted::Registry(r) => Some((p, r)),
-            Wanted::Local(_) => None,
-        })
-        .collect();
-
-    let registry = try_join_all(registry_wanted.into_iter().map(|(package, requirement)| {
-        resolve_registry(package, requirement, project, registries, cache, options)
+    let wanted = requirements.finish();
+    let policy = LockPolicy {
+        lock: &project.lock,
+        lock_path: &project.lock_path,
+        update: &options.update,
+        offline: options.offline,
+    };
+    let registry = try_join_all(wanted.registry.into_iter().map(|(package, requirement)| {
+        resolve_registry(package, requirement, &policy, registries, cache)
     }))
     .await?;
-    Ok(Resolved { registry, local })
+    Ok(Resolved {
+        registry,
+        local: wanted.local,
+    })
 }
 
 /// Whether `path` is a file starting with the wasm magic number.
@@ -363,111 +423,44 @@ pub fn is_wasm(path: &Path) -> bool {
 async fn resolve_registry(
     package: PackageRef,
     requirement: VersionReq,
-    project: &Project,
+    policy: &LockPolicy<'_>,
     registries: &Registries,
     cache: &Cache,
-    options: &Options,
-) -> anyhow::Result<RegistryDep> {
+) -> Result<RegistryDep, Error> {
     let registry = registries
         .registry_name(&package)
-        .with_context(|| format!("resolving dependency `{package}`"))?;
-    let locked = if options.update.covers(&package) {
-        None
-    } else {
-        project
-            .lock
-            .get(&package, Some(registry.as_str()), &requirement)
-    };
-    let dep = |version: Version, digest: Digest, path: PathBuf| RegistryDep {
-        package: package.clone(),
-        registry: registry.clone(),
-        requirement: requirement.clone(),
-        version,
-        digest,
-        path,
-    };
-    if let Some(locked) = locked
-        && let Some(path) = cache.blob(&locked.digest)
-    {
-        return Ok(dep(locked.version.clone(), locked.digest.clone(), path));
+        .map_err(|source| Error::Registry {
+            package: package.clone(),
+            source,
+        })?;
+    let pending: Pending = policy.dependency(package, registry, requirement);
+    let cached = pending.locked().and_then(|l| cache.blob(&l.digest));
+    let step = pending.step(cached)?;
+    if let Step::Cached(dep) = step {
+        return Ok(dep);
     }
-    if options.offline {
-        match locked {
-            Some(locked) => bail!(
-                "offline: `{package}@{}` ({}) is not in the cache; run once without `--offline` to fetch it",
-                locked.version,
-                locked.digest
-            ),
-            None => bail!(
-                "offline: `{package}` ({requirement}) is not in `{}`; run once without `--offline` to resolve it",
-                project.lock_path.display()
-            ),
-        }
-    }
-    let source = registries.source(&package, None).await?;
-    let version = match locked {
-        Some(locked) => locked.version.clone(),
-        None => {
-            let versions = source.versions(&package).await?;
-            if versions.is_empty() {
-                bail!("package `{package}` was not found in registry `{registry}`");
-            }
-            match versions.iter().filter(|v| requirement.matches(v)).max() {
-                Some(v) => v.clone(),
-                None => {
-                    let mut all = versions;
-                    all.sort();
-                    let all: Vec<String> = all.iter().map(ToString::to_string).collect();
-                    bail!(
-                        "no release of `{package}` in registry `{registry}` matches `{requirement}` \
-                         (it has {})",
-                        all.join(", ")
-                    );
-                }
-            }
-        }
+    let source = registries.source(pending.package(), None).await?;
+    let version = match step {
+        Step::FetchLocked(version) => version,
+        Step::ListVersions => pending.choose(&source.versions(pending.package()).await?)?,
+        Step::Cached(_) => unreachable!("returned above"),
     };
     let release = source
-        .release(&package, &version)
+        .release(pending.package(), &version)
         .await
-        .with_context(|| match locked {
-            Some(_) => format!(
-                "the locked release `{package}@{version}` is gone from registry `{registry}`; \
-                 run `wkg update {package}` to choose another"
-            ),
-            None => format!("resolving `{package}@{version}`"),
+        .map_err(|source| Error::Release {
+            what: pending.release_context(&version),
+            source,
         })?;
-    if let Some(locked) = locked
-        && release.digest != locked.digest
-    {
-        bail!(
-            "`{package}@{version}` in registry `{registry}` has digest {}, but `{}` locks digest {}; \
-             the tag was re-pushed with other content. If that is expected, run `wkg update {package}`",
-            release.digest,
-            project.lock_path.display(),
-            locked.digest
-        );
-    }
-    let path = source.content(&package, &release, cache).await?;
-    Ok(dep(version, release.digest, path))
+    pending.check_digest(&release.digest)?;
+    let path = source.content(pending.package(), &release, cache).await?;
+    Ok(pending.resolved(version, release.digest, path))
 }
 
 impl Resolved {
     /// The lock for this resolution: one entry per registry dependency.
     pub fn lock(&self) -> LockFile {
-        let mut lock = LockFile::default();
-        for d in &self.registry {
-            lock.insert(
-                d.package.clone(),
-                Some(d.registry.to_string()),
-                LockedVersion {
-                    requirement: d.requirement.clone(),
-                    version: d.version.clone(),
-                    digest: d.digest.clone(),
-                },
-            );
-        }
-        lock
+        wkg_core::resolve::lock(&self.registry)
     }
 }
 
@@ -528,37 +521,40 @@ pub struct Assembled {
 /// A dependency that is a component rather than a WIT package, two
 /// dependencies defining one package, a cycle, or WIT that does not
 /// resolve (file, line and column).
-pub fn assemble(root: UnresolvedPackageGroup, resolved: &Resolved) -> anyhow::Result<Assembled> {
+pub fn assemble(root: UnresolvedPackageGroup, resolved: &Resolved) -> Result<Assembled, Error> {
     let mut resolve = Resolve::new();
     resolve.all_features = true;
     let mut defined: HashMap<PackageName, PackageRef> = HashMap::new();
-    let mut define = |name: &PackageName, by: &PackageRef| -> anyhow::Result<()> {
+    let mut define = |name: &PackageName, by: &PackageRef| -> Result<(), Error> {
         match defined.insert(name.clone(), by.clone()) {
-            Some(other) if &other != by => bail!(
-                "duplicate definitions of package `{name}`, by dependencies `{other}` and `{by}`"
-            ),
+            Some(other) if &other != by => Err(Error::Duplicate {
+                name: name.clone(),
+                other,
+                by: by.clone(),
+            }),
             _ => Ok(()),
         }
     };
     let merge_wasm = |resolve: &mut Resolve,
                       path: &Path,
                       package: &PackageRef,
-                      define: &mut dyn FnMut(&PackageName, &PackageRef) -> anyhow::Result<()>|
-     -> anyhow::Result<()> {
-        let bytes = std::fs::read(path).with_context(|| format!("reading `{}`", path.display()))?;
-        match wit_component::decode(&bytes)
-            .with_context(|| format!("decoding dependency `{package}`"))?
-        {
+                      define: &mut dyn FnMut(&PackageName, &PackageRef) -> Result<(), Error>|
+     -> Result<(), Error> {
+        let bytes = std::fs::read(path).map_err(FileError::on("reading", path))?;
+        let decoded = wit_component::decode(&bytes).map_err(|e| Error::Decode {
+            package: package.clone(),
+            source: e.into(),
+        })?;
+        match decoded {
             DecodedWasm::WitPackage(decoded, id) => {
                 define(&decoded.packages[id].name, package)?;
-                resolve
-                    .merge(decoded)
-                    .with_context(|| format!("merging dependency `{package}`"))?;
+                resolve.merge(decoded).map_err(|e| Error::Merge {
+                    package: package.clone(),
+                    source: e.into(),
+                })?;
                 Ok(())
             }
-            DecodedWasm::Component(..) => {
-                bail!("dependency `{package}` is a component, not a WIT package")
-            }
+            DecodedWasm::Component(..) => Err(Error::Component(package.clone())),
         }
     };
     for dep in &resolved.registry {
@@ -574,11 +570,11 @@ pub fn assemble(root: UnresolvedPackageGroup, resolved: &Resolved) -> anyhow::Re
             if name.namespace != dep.package.namespace().as_str()
                 || name.name != dep.package.name().as_str()
             {
-                bail!(
-                    "the override for `{}` points at `{}`, which defines package `{name}`",
-                    dep.package,
-                    dep.path.display()
-                );
+                return Err(Error::WrongPackage {
+                    package: dep.package.clone(),
+                    path: dep.path.display().to_string(),
+                    name: name.clone(),
+                });
             }
             define(name, &dep.package)?;
             groups.push(group);
@@ -595,10 +591,7 @@ pub fn assemble(root: UnresolvedPackageGroup, resolved: &Resolved) -> anyhow::Re
     }
     let root = match resolve.push_groups(root, groups) {
         Ok(id) => id,
-        Err(e) => {
-            let e = anyhow::Error::from(e);
-            bail!("{}", resolve.render_error(&e))
-        }
+        Err(e) => return Err(Error::Unresolved(e.render(&resolve.source_map))),
     };
     Ok(Assembled { resolve, root, own })
 }

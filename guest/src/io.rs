@@ -145,34 +145,6 @@ pub fn describe(e: &std::io::Error) -> String {
     wkg_core::error::without_errno(&e.to_string())
 }
 
-/// An error and its causes in anyhow's `{:?}` layout (`msg`, then
-/// `Caused by:` and the numbered causes), each message without a WASI
-/// errno ([`wkg_core::error::without_errno`]).
-pub fn render_error(e: &anyhow::Error) -> String {
-    use std::fmt::Write;
-    let mut chain = e
-        .chain()
-        .map(|c| wkg_core::error::without_errno(&c.to_string()));
-    let mut out = chain.next().unwrap_or_default();
-    let causes: Vec<String> = chain.collect();
-    if !causes.is_empty() {
-        out.push_str("\n\nCaused by:");
-        let numbered = causes.len() > 1;
-        for (n, cause) in causes.iter().enumerate() {
-            out.push('\n');
-            let indent = if numbered {
-                let _ = write!(out, "{n:>5}: ");
-                "       "
-            } else {
-                out.push_str("    ");
-                "    "
-            };
-            out.push_str(&cause.replace('\n', &format!("\n{indent}")));
-        }
-    }
-    out
-}
-
 /// The names of the directories the runner preopened (`.`, absolute paths,
 /// or whatever a `--dir HOST::GUEST` named them).
 fn preopen_names() -> Vec<String> {
@@ -202,7 +174,7 @@ fn holds(name: &str, path: &Path) -> bool {
 /// # Errors
 /// The path lies outside every preopened directory: the message names it
 /// and the `--dir` argument that gives it.
-pub fn check_reachable(path: &Path, what: &str, is_dir: bool) -> anyhow::Result<()> {
+pub fn check_reachable(path: &Path, what: &str, is_dir: bool) -> Result<(), Unreachable> {
     let normal = wkg_core::project::normalize_path(path);
     if preopen_names().iter().any(|name| holds(name, &normal)) {
         return Ok(());
@@ -214,13 +186,27 @@ pub fn check_reachable(path: &Path, what: &str, is_dir: bool) -> anyhow::Result<
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
     };
-    anyhow::bail!(
-        "{what} `{}` is outside the directories this component was given; \
-         run it with `--dir {}` (wasmtime run), or use the native `wkg`, which gives \
-         it the directories its arguments name",
-        path.display(),
-        dir.display()
-    )
+    Err(Unreachable {
+        what: what.to_owned(),
+        path: path.display().to_string(),
+        dir: dir.display().to_string(),
+    })
+}
+
+/// A path the user gave that no preopened directory holds
+/// ([`check_reachable`]).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{what} `{path}` is outside the directories this component was given; \
+     run it with `--dir {dir}` (wasmtime run), or use the native `wkg`, which gives \
+     it the directories its arguments name"
+)]
+pub struct Unreachable {
+    /// What the path is for (`output`, `WIT directory`, ...).
+    pub what: String,
+    pub path: String,
+    /// The directory to preopen.
+    pub dir: String,
 }
 
 /// How old a temporary file or directory of ours must be before a run takes
@@ -403,6 +389,21 @@ impl FileError {
             path: path.display().to_string(),
             source,
         }
+    }
+
+    /// A closure for `map_err`: `action` on `path` failed.
+    pub fn on(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> FileError {
+        let path = path.display().to_string();
+        move |source| FileError {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// Not-found when the file is missing, else other.
+    pub fn kind(&self) -> crate::error::Kind {
+        crate::error::io_kind(&self.source)
     }
 }
 

@@ -17,6 +17,7 @@ fn main() {
 
 use wkg_guest::api::{self, ApiError, ApiOptions, ApiRelease};
 use wkg_guest::bindings::exports::wasm_pkg::client::registry::{Error, Guest, Options, Release};
+use wkg_guest::error::Kind;
 
 struct Component;
 
@@ -44,14 +45,14 @@ fn release(r: ApiRelease) -> Release {
     }
 }
 
-fn error(e: ApiError) -> Error {
-    match e {
-        ApiError::NotFound(m) => Error::NotFound(m),
-        ApiError::Unauthorized(m) => Error::Unauthorized(m),
-        ApiError::InvalidInput(m) => Error::InvalidInput(m),
-        ApiError::DigestMismatch(m) => Error::DigestMismatch(m),
-        ApiError::Network(m) => Error::Network(m),
-        ApiError::Other(m) => Error::Other(m),
+fn error(ApiError { kind, message }: ApiError) -> Error {
+    match kind {
+        Kind::NotFound => Error::NotFound(message),
+        Kind::Unauthorized => Error::Unauthorized(message),
+        Kind::InvalidInput => Error::InvalidInput(message),
+        Kind::DigestMismatch => Error::DigestMismatch(message),
+        Kind::Network => Error::Network(message),
+        Kind::Other => Error::Other(message),
     }
 }
 

@@ -6,23 +6,102 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use http::StatusCode;
 use wkg_core::auth::Credential;
 use wkg_core::config::{Backend, Config, registry_auth_env_var};
 use wkg_core::digest::Digest;
-use wkg_core::manifest::Descriptor;
+use wkg_core::manifest::{Descriptor, ManifestError};
 use wkg_core::metadata::{RegistryMetadata, oci_repository, well_known_url};
 use wkg_core::package::{PackageRef, Registry, Version};
 use wkg_core::urls::Scheme;
 
 use crate::artifact::Artifact;
 use crate::cache::{Cache, copy_atomic, write_atomic};
+use crate::error::Kind;
 use crate::http::{self as wasi_http, Body, Timeouts};
+use crate::io::FileError;
 use crate::oci::remote::BlobSource;
 use crate::oci::{self, Client, credentials};
 use crate::progress::Progress;
-use crate::settings::{Settings, read_config};
+use crate::settings::{self, Settings, read_config};
+
+/// Why a package's source, versions or content cannot be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The settings, or a config file they name.
+    #[error(transparent)]
+    Settings(#[from] settings::Error),
+    /// No registry for the namespace, or an unknown backend.
+    #[error(transparent)]
+    Registry(#[from] wkg_core::config::ResolveError),
+    /// The package maps to an OCI repository with uppercase letters.
+    #[error(
+        "`{package}` maps to the OCI repository `{repository}` (namespacePrefix `{prefix}` of \
+         registry `{registry}`), which has uppercase letters; OCI repository names \
+         must be lowercase (wasm-pkg-tools#134)"
+    )]
+    Uppercase {
+        package: PackageRef,
+        repository: String,
+        prefix: String,
+        registry: Registry,
+    },
+    /// The package maps to something that is no OCI repository name.
+    #[error("`{repository}` is not a valid OCI repository")]
+    InvalidRepository {
+        repository: String,
+        #[source]
+        source: wkg_core::reference::ReferenceError,
+    },
+    /// The docker config that names the registry's credentials.
+    #[error(transparent)]
+    Credentials(#[from] credentials::Error),
+    /// The OCI registry's refusal, or a transport error.
+    #[error(transparent)]
+    Oci(#[from] oci::Error),
+    /// A release missing from (or unreadable in) a local registry.
+    #[error("package `{package}@{version}` not found in `{root}` ({cause})")]
+    LocalRelease {
+        package: PackageRef,
+        version: Version,
+        root: String,
+        cause: std::io::Error,
+    },
+    /// A release whose manifest does not parse.
+    #[error("invalid manifest for `{package}@{version}`")]
+    InvalidManifest {
+        package: PackageRef,
+        version: Version,
+        #[source]
+        source: ManifestError,
+    },
+    /// A manifest that is no wasm artifact.
+    #[error(transparent)]
+    NotWasm(ManifestError),
+    /// An OCI release without its layer (a bug).
+    #[error("release of `{0}` has no layer")]
+    NoLayer(PackageRef),
+    /// A local registry's file that cannot be read or written.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+impl Error {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::Settings(e) => e.kind(),
+            Error::Registry(_)
+            | Error::Uppercase { .. }
+            | Error::InvalidRepository { .. }
+            | Error::Credentials(_) => Kind::InvalidInput,
+            Error::Oci(e) => e.kind(),
+            Error::LocalRelease { cause, .. } => crate::error::io_kind(cause),
+            Error::File(e) => e.kind(),
+            Error::InvalidManifest { .. } | Error::NotWasm(_) | Error::NoLayer(_) => Kind::Other,
+        }
+    }
+}
 
 /// The registry configuration of a command.
 #[derive(Debug)]
@@ -67,18 +146,18 @@ impl Registries {
     ///
     /// # Errors
     /// An unreadable or invalid config file.
-    pub fn load(settings: &Settings) -> anyhow::Result<Registries> {
+    pub fn load(settings: &Settings) -> Result<Registries, settings::Error> {
         let (config, use_fallbacks) = match settings.config_file().ok() {
             Some(file) if file.explicit => {
-                let config = read_config(&file.path)?.with_context(|| {
-                    format!("config file `{}` does not exist", file.path.display())
+                let config = read_config(&file.path)?.ok_or_else(|| {
+                    settings::Error::MissingConfig(file.path.display().to_string())
                 })?;
                 (config, false)
             }
             Some(global) => (read_config(&global.path)?.unwrap_or_default(), true),
             None => (Config::default(), true),
         };
-        let config = match project_config()? {
+        let config = match settings::read_project_config()? {
             Some(project) => config.merge(project),
             None => config,
         };
@@ -99,7 +178,7 @@ impl Registries {
         &self,
         package: &PackageRef,
         registry: Option<&Registry>,
-    ) -> anyhow::Result<Source> {
+    ) -> Result<Source, Error> {
         self.source_with(package, registry, true).await
     }
 
@@ -108,7 +187,7 @@ impl Registries {
     ///
     /// # Errors
     /// No registry for the namespace.
-    pub fn registry_name(&self, package: &PackageRef) -> anyhow::Result<Registry> {
+    pub fn registry_name(&self, package: &PackageRef) -> Result<Registry, Error> {
         Ok(self
             .config
             .resolve(package, None, self.use_fallbacks)?
@@ -126,7 +205,7 @@ impl Registries {
         &self,
         package: &PackageRef,
         registry: Option<&Registry>,
-    ) -> anyhow::Result<Source> {
+    ) -> Result<Source, Error> {
         self.source_with(package, registry, false).await
     }
 
@@ -135,7 +214,7 @@ impl Registries {
         package: &PackageRef,
         registry: Option<&Registry>,
         anonymous_fallback: bool,
-    ) -> anyhow::Result<Source> {
+    ) -> Result<Source, Error> {
         let mut resolution = self.config.resolve(package, registry, self.use_fallbacks)?;
         if resolution.needs_metadata() {
             let registry = resolution.registry().clone();
@@ -184,12 +263,12 @@ impl Registries {
         }
         let (host, repository) = oci_repository(&location, &registry, package);
         if repository.bytes().any(|b| b.is_ascii_uppercase()) {
-            bail!(
-                "`{package}` maps to the OCI repository `{repository}` (namespacePrefix `{}` of \
-                 registry `{registry}`), which has uppercase letters; OCI repository names \
-                 must be lowercase (wasm-pkg-tools#134)",
-                location.namespace_prefix.as_deref().unwrap_or_default()
-            );
+            return Err(Error::Uppercase {
+                package: package.clone(),
+                repository,
+                prefix: location.namespace_prefix.clone().unwrap_or_default(),
+                registry,
+            });
         }
         let oci = self.config.registry_config(&registry).and_then(|c| c.oci());
         let scheme = oci
@@ -203,8 +282,9 @@ impl Registries {
             (None, None) => {
                 let reference: wkg_core::Reference = format!("{host}/{repository}:latest")
                     .parse()
-                    .with_context(|| {
-                        format!("`{host}/{repository}` is not a valid OCI repository")
+                    .map_err(|source| Error::InvalidRepository {
+                        repository: format!("{host}/{repository}"),
+                        source,
                     })?;
                 credentials::for_reference(&reference, None, None).await?
             }
@@ -234,43 +314,35 @@ impl Registries {
                     .body(Body::Empty)
                     .map_err(|_| wasi_http::HttpError::InvalidUrl(url.clone()))
             };
-            let mut res = wasi_http::send_idempotent(build, self.timeouts).await?;
+            let said = |e: &(dyn std::error::Error + 'static)| crate::error::one_line(e);
+            let mut res = wasi_http::send_idempotent(build, self.timeouts)
+                .await
+                .map_err(|e| said(&e))?;
             if res.status() == StatusCode::NOT_FOUND {
-                return anyhow::Ok(None);
+                return Ok(None);
             }
             if !res.status().is_success() {
-                bail!("status {}", res.status());
+                return Err(format!("status {}", res.status()));
             }
-            let body = res.body_mut().bytes(1024 * 1024).await?;
-            Ok(Some(RegistryMetadata::from_json(&body)?))
+            let body = res
+                .body_mut()
+                .bytes(1024 * 1024)
+                .await
+                .map_err(|e| said(&e))?;
+            RegistryMetadata::from_json(&body)
+                .map(Some)
+                .map_err(|e| said(&e))
         };
         match fetched.await {
             Ok(metadata) => metadata.unwrap_or_default(),
             Err(e) => {
                 eprintln!(
-                    "warning: error fetching registry metadata from {url}: {e:#}; using defaults"
+                    "warning: error fetching registry metadata from {url}: {e}; using defaults"
                 );
                 RegistryMetadata::default()
             }
         }
     }
-}
-
-/// The `[config]` table of the project's `wkg.toml`
-/// ([`crate::settings::project_dir`]), if it has one.
-///
-/// # Errors
-/// An unreadable or invalid `wkg.toml`, with file, line and column.
-fn project_config() -> anyhow::Result<Option<Config>> {
-    let name = wkg_core::project::PROJECT_FILE_NAME;
-    let path = crate::settings::project_dir().join(name);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading `{}`", path.display())),
-    };
-    Config::from_project_manifest(&text, &path.display().to_string())
-        .map_err(|e| anyhow::anyhow!("invalid registry config: {e}"))
 }
 
 impl Source {
@@ -279,7 +351,7 @@ impl Source {
     ///
     /// # Errors
     /// The registry's refusal or a transport error.
-    pub async fn versions(&self, package: &PackageRef) -> anyhow::Result<Vec<Version>> {
+    pub async fn versions(&self, package: &PackageRef) -> Result<Vec<Version>, Error> {
         match self {
             Source::Oci {
                 client, repository, ..
@@ -320,7 +392,7 @@ impl Source {
         package: &PackageRef,
         version: &Version,
         cache: &Cache,
-    ) -> anyhow::Result<PathBuf> {
+    ) -> Result<PathBuf, Error> {
         if let Source::Oci { registry, .. } = self
             && let Some(digest) = cache.release(registry, package, version)
             && let Some(path) = cache.blob(&digest)
@@ -337,19 +409,15 @@ impl Source {
     /// # Errors
     /// [`oci::Error::NotFound`] naming the package when the release does
     /// not exist; a manifest that is not a wasm artifact; transport errors.
-    pub async fn release(
-        &self,
-        package: &PackageRef,
-        version: &Version,
-    ) -> anyhow::Result<Release> {
+    pub async fn release(&self, package: &PackageRef, version: &Version) -> Result<Release, Error> {
         let (client, repository) = match self {
             Source::Local { root } => {
                 let path = Source::local_path(root, package, version);
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    anyhow::anyhow!(
-                        "package `{package}@{version}` not found in `{}` ({e})",
-                        root.display()
-                    )
+                let bytes = std::fs::read(&path).map_err(|cause| Error::LocalRelease {
+                    package: package.clone(),
+                    version: version.clone(),
+                    root: root.display().to_string(),
+                    cause,
                 })?;
                 return Ok(Release {
                     version: version.clone(),
@@ -371,9 +439,8 @@ impl Source {
                 },
                 other => other,
             })?;
-        let manifest = wkg_core::manifest::ImageManifest::from_json(&manifest.bytes)
-            .with_context(|| format!("invalid manifest for `{package}@{version}`"))?;
-        let layer = manifest.wasm_layer()?.clone();
+        let manifest = parse_manifest(&manifest.bytes, package, version)?;
+        let layer = manifest.wasm_layer().map_err(Error::NotWasm)?.clone();
         Ok(Release {
             version: version.clone(),
             digest: layer.digest.clone(),
@@ -392,7 +459,7 @@ impl Source {
         package: &PackageRef,
         release: &Release,
         cache: &Cache,
-    ) -> anyhow::Result<PathBuf> {
+    ) -> Result<PathBuf, Error> {
         let (registry, client, repository, layer) = match (self, &release.layer) {
             (
                 Source::Oci {
@@ -405,7 +472,7 @@ impl Source {
             (Source::Local { root }, _) => {
                 return Ok(Source::local_path(root, package, &release.version));
             }
-            (Source::Oci { .. }, None) => bail!("release of `{package}` has no layer"),
+            (Source::Oci { .. }, None) => return Err(Error::NoLayer(package.clone())),
         };
         let path = match cache.blob(&layer.digest) {
             Some(path) => path,
@@ -440,12 +507,11 @@ impl Source {
         package: &PackageRef,
         version: &Version,
         limit: u64,
-    ) -> anyhow::Result<Vec<u8>> {
+    ) -> Result<Vec<u8>, Error> {
         let (client, repository) = match self {
             Source::Local { root } => {
                 let path = Source::local_path(root, package, version);
-                return std::fs::read(&path)
-                    .with_context(|| format!("reading `{}`", path.display()));
+                return Ok(std::fs::read(&path).map_err(FileError::on("reading", &path))?);
             }
             Source::Oci {
                 client, repository, ..
@@ -454,9 +520,8 @@ impl Source {
         let manifest = client
             .pull_manifest(repository, &version.to_string())
             .await?;
-        let manifest = wkg_core::manifest::ImageManifest::from_json(&manifest.bytes)
-            .with_context(|| format!("invalid manifest for `{package}@{version}`"))?;
-        let layer = manifest.wasm_layer()?;
+        let manifest = parse_manifest(&manifest.bytes, package, version)?;
+        let layer = manifest.wasm_layer().map_err(Error::NotWasm)?;
         Ok(client.pull_blob_bytes(repository, layer, limit).await?)
     }
 
@@ -471,7 +536,7 @@ impl Source {
         package: &PackageRef,
         version: &Version,
         artifact: Artifact,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), Error> {
         match self {
             Source::Oci {
                 client, repository, ..
@@ -489,9 +554,22 @@ impl Source {
                         BlobSource::File { path: file, .. } => copy_atomic(file, &path),
                         BlobSource::Bytes(bytes) => write_atomic(&path, bytes),
                     });
-                written.with_context(|| format!("writing `{}`", path.display()))?;
+                written.map_err(FileError::on("writing", &path))?;
             }
         }
         Ok(())
     }
+}
+
+/// The manifest of `package@version`, parsed.
+fn parse_manifest(
+    bytes: &[u8],
+    package: &PackageRef,
+    version: &Version,
+) -> Result<wkg_core::manifest::ImageManifest, Error> {
+    wkg_core::manifest::ImageManifest::from_json(bytes).map_err(|source| Error::InvalidManifest {
+        package: package.clone(),
+        version: version.clone(),
+        source,
+    })
 }

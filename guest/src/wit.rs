@@ -3,11 +3,65 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context, anyhow, bail};
 use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, SubtypeCx};
 use wit_component::DecodedWasm;
 use wit_parser::WorldId;
 use wkg_core::package::Version;
+
+use crate::error::BoxError;
+
+/// Why two releases fail the semver check, or cannot be checked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes are neither a component nor a WIT package.
+    #[error("decoding version {version}")]
+    Decode {
+        version: Version,
+        #[source]
+        source: BoxError,
+    },
+    /// A component whose world belongs to no package.
+    #[error("the component's world has no package")]
+    NoPackage,
+    /// The release could not be encoded for the check.
+    #[error("encoding version {version} for the semver check")]
+    Encode {
+        version: Version,
+        #[source]
+        source: BoxError,
+    },
+    /// A world of the older release is not in the newer one.
+    #[error("world `{0}` was removed")]
+    Removed(String),
+    /// The encoded pair does not validate.
+    #[error("validating the two releases' WIT")]
+    Validate(#[source] wasmparser::BinaryReaderError),
+    /// The encoded package lacks a world it should have (a bug).
+    #[error("world `{0}` is missing from the encoded package")]
+    Missing(String),
+    /// The encoded world has no component type (a bug).
+    #[error("world `{0}` has no component type")]
+    NoComponentType(String),
+    /// A world of the newer release cannot stand in for the older one's.
+    #[error("world `{world}` changed incompatibly")]
+    Incompatible {
+        world: String,
+        #[source]
+        reason: Reason,
+    },
+}
+
+/// wasmparser's reason a world is not a subtype of the other.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Reason(String);
+
+impl Error {
+    pub fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::InvalidInput
+    }
+}
 
 /// A release decoded for the semver check.
 pub struct Release {
@@ -28,27 +82,33 @@ impl Release {
     ///
     /// # Errors
     /// Bytes that are neither.
-    pub fn decode(version: Version, bytes: &[u8]) -> anyhow::Result<Release> {
-        let decoded =
-            wit_component::decode(bytes).with_context(|| format!("decoding version {version}"))?;
-        Ok(Release { version, decoded })
+    pub fn decode(version: Version, bytes: &[u8]) -> Result<Release, Error> {
+        match wit_component::decode(bytes) {
+            Ok(decoded) => Ok(Release { version, decoded }),
+            Err(e) => Err(Error::Decode {
+                version,
+                source: e.into(),
+            }),
+        }
     }
 
     /// The release as a binary WIT package with every version removed; a
     /// component's world goes in the package wit-component decoded it into.
-    fn unversioned_package(&self) -> anyhow::Result<Vec<u8>> {
+    fn unversioned_package(&self) -> Result<Vec<u8>, Error> {
         let mut resolve = self.decoded.resolve().clone();
         let package = match &self.decoded {
             DecodedWasm::WitPackage(_, package) => *package,
-            DecodedWasm::Component(_, world) => resolve.worlds[*world]
-                .package
-                .context("the component's world has no package")?,
+            DecodedWasm::Component(_, world) => {
+                resolve.worlds[*world].package.ok_or(Error::NoPackage)?
+            }
         };
         for (_, p) in resolve.packages.iter_mut() {
             p.name.version = None;
         }
-        wit_component::encode(&resolve, package, false)
-            .with_context(|| format!("encoding version {} for the semver check", self.version))
+        wit_component::encode(&resolve, package, false).map_err(|e| Error::Encode {
+            version: self.version.clone(),
+            source: e.into(),
+        })
     }
 
     /// The worlds to compare, by name: each world of a WIT package, or the
@@ -81,11 +141,11 @@ impl Release {
 /// # Errors
 /// The world that was removed or changed incompatibly, with wasmparser's
 /// reason as the cause.
-pub fn semver_check(older: &Release, newer: &Release) -> anyhow::Result<()> {
+pub fn semver_check(older: &Release, newer: &Release) -> Result<(), Error> {
     let older_worlds = older.worlds();
     let newer_worlds = newer.worlds();
     if let Some(name) = older_worlds.keys().find(|n| !newer_worlds.contains_key(*n)) {
-        bail!("world `{name}` was removed");
+        return Err(Error::Removed(name.to_string()));
     }
     let mut root = wasm_encoder::Component::new();
     for release in [older, newer] {
@@ -97,19 +157,19 @@ pub fn semver_check(older: &Release, newer: &Release) -> anyhow::Result<()> {
     }
     let types = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&root.finish())
-        .context("validating the two releases' WIT")?;
+        .map_err(Error::Validate)?;
     let types = types.as_ref();
-    let world_type = |index: u32, name: &str| -> anyhow::Result<ComponentEntityType> {
+    let world_type = |index: u32, name: &str| -> Result<ComponentEntityType, Error> {
         let package = &types[types.component_at(index)];
         let wrapper = match package.exports.get(name).map(|item| &item.ty) {
             Some(ComponentEntityType::Type {
                 referenced: ComponentAnyTypeId::Component(id),
                 ..
             }) => &types[*id],
-            _ => bail!("world `{name}` is missing from the encoded package"),
+            _ => return Err(Error::Missing(name.to_owned())),
         };
         let Some((_, item)) = wrapper.exports.iter().next() else {
-            bail!("world `{name}` has no component type");
+            return Err(Error::NoComponentType(name.to_owned()));
         };
         Ok(item.ty)
     };
@@ -117,8 +177,10 @@ pub fn semver_check(older: &Release, newer: &Release) -> anyhow::Result<()> {
         let (old, new) = (world_type(0, name)?, world_type(1, name)?);
         let mut cx = SubtypeCx::new_with_refs(types, types);
         cx.component_entity_type(&new, &old, 0)
-            .map_err(|e| anyhow!("{}", e.message()))
-            .with_context(|| format!("world `{name}` changed incompatibly"))?;
+            .map_err(|e| Error::Incompatible {
+                world: name.to_string(),
+                reason: Reason(e.message().to_owned()),
+            })?;
     }
     Ok(())
 }

@@ -6,12 +6,62 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, bail};
 use wit_parser::PackageName;
 use wkg_core::package::PackageRef;
 use wkg_core::project::normalize_path;
 
-use crate::deps::{self, Project};
+use crate::deps::{self, Project, WitError};
+use crate::error::Kind;
+
+/// A workspace whose members cannot be found or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A literal member that is no directory with `.wit` files.
+    #[error("workspace member `{entry}` is not a directory with `.wit` files (`{dir}`)")]
+    NotWitDirectory { entry: String, dir: String },
+    /// A member pattern that is not UTF-8.
+    #[error("member patterns must be UTF-8")]
+    NotUtf8,
+    /// A member pattern with `**`.
+    #[error("workspace member pattern `{0}`: `**` is not supported")]
+    Recursive(String),
+    /// A member pattern glob does not parse.
+    #[error("invalid workspace member pattern `{pattern}`")]
+    Pattern {
+        pattern: String,
+        #[source]
+        source: glob::PatternError,
+    },
+    /// An absolute member pattern.
+    #[error("workspace member pattern `{0}` must be relative to wkg.toml")]
+    Absolute(String),
+    /// A member directory that does not exist.
+    #[error("`{0}` does not exist")]
+    Missing(String),
+    /// A member that is a wasm file.
+    #[error(
+        "`{0}` is a wasm file; packages published together are WIT directories \
+         (publish a wasm file on its own)"
+    )]
+    Wasm(String),
+    /// A member's WIT.
+    #[error(transparent)]
+    Wit(#[from] WitError),
+    /// A member whose package name is no valid package ref.
+    #[error(transparent)]
+    Name(#[from] wkg_core::package::PackageRefError),
+}
+
+impl Error {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::Missing(_) => Kind::NotFound,
+            Error::Wit(e) => e.kind(),
+            _ => Kind::InvalidInput,
+        }
+    }
+}
 
 /// A member: its WIT directory and the package it defines.
 #[derive(Debug, Clone)]
@@ -32,7 +82,7 @@ pub struct Member {
 /// # Errors
 /// An invalid glob, a member that is not a WIT directory, WIT that does
 /// not parse.
-pub fn members(project: &Project) -> anyhow::Result<Vec<Member>> {
+pub fn members(project: &Project) -> Result<Vec<Member>, Error> {
     let Some(workspace) = &project.manifest.workspace else {
         return Ok(Vec::new());
     };
@@ -48,10 +98,10 @@ pub fn members(project: &Project) -> anyhow::Result<Vec<Member>> {
         } else {
             let dir = normalize_path(&project.dir.join(entry));
             if !has_wit(&dir) {
-                bail!(
-                    "workspace member `{entry}` is not a directory with `.wit` files (`{}`)",
-                    dir.display()
-                );
+                return Err(Error::NotWitDirectory {
+                    entry: entry.clone(),
+                    dir: dir.display().to_string(),
+                });
             }
             dirs.push(dir);
         }
@@ -64,7 +114,7 @@ pub fn members(project: &Project) -> anyhow::Result<Vec<Member>> {
 /// component at a time: the glob crate's matching on names, our own walk,
 /// which only reads directories below `base` (a component cannot read `/`
 /// to walk down from it, as `glob::glob` does for an absolute pattern).
-fn expand(base: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
+fn expand(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, Error> {
     let mut dirs = vec![base.to_owned()];
     for component in Path::new(pattern).components() {
         match component {
@@ -73,16 +123,18 @@ fn expand(base: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
                 dirs = dirs.iter().map(|d| normalize_path(&d.join(".."))).collect();
             }
             Component::Normal(part) => {
-                let part = part.to_str().context("member patterns must be UTF-8")?;
+                let part = part.to_str().ok_or(Error::NotUtf8)?;
                 if part == "**" {
-                    bail!("workspace member pattern `{pattern}`: `**` is not supported");
+                    return Err(Error::Recursive(pattern.to_owned()));
                 }
                 if !part.contains(['*', '?', '[']) {
                     dirs = dirs.iter().map(|d| d.join(part)).collect();
                     continue;
                 }
-                let matcher = glob::Pattern::new(part)
-                    .with_context(|| format!("invalid workspace member pattern `{pattern}`"))?;
+                let matcher = glob::Pattern::new(part).map_err(|source| Error::Pattern {
+                    pattern: pattern.to_owned(),
+                    source,
+                })?;
                 let mut next = Vec::new();
                 for dir in &dirs {
                     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -100,7 +152,7 @@ fn expand(base: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
                 dirs = next;
             }
             Component::RootDir | Component::Prefix(_) => {
-                bail!("workspace member pattern `{pattern}` must be relative to wkg.toml")
+                return Err(Error::Absolute(pattern.to_owned()));
             }
         }
     }
@@ -111,16 +163,12 @@ fn expand(base: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
 ///
 /// # Errors
 /// A missing directory, WIT that does not parse.
-pub fn member(dir: &Path) -> anyhow::Result<Member> {
+pub fn member(dir: &Path) -> Result<Member, Error> {
     if !dir.exists() {
-        bail!("`{}` does not exist", dir.display());
+        return Err(Error::Missing(dir.display().to_string()));
     }
     if deps::is_wasm(dir) {
-        bail!(
-            "`{}` is a wasm file; packages published together are WIT directories \
-             (publish a wasm file on its own)",
-            dir.display()
-        );
+        return Err(Error::Wasm(dir.display().to_string()));
     }
     let group = deps::parse_wit(dir)?;
     let name = group.main.name.clone();

@@ -19,6 +19,8 @@
 //!   table.
 //! * [`lock`]: the `wkg.lock` lock file, read strictly and written as wkg
 //!   writes it.
+//! * [`resolve`]: dependency resolution: requirements from `[overrides]`,
+//!   workspace members and WIT, lock reuse, version choice, digest checks.
 //! * [`metadata`]: the well-known `registry.json` and package → OCI
 //!   repository mapping.
 //! * [`digest`]: content digests and streaming verification.
@@ -62,6 +64,7 @@ pub mod paths;
 pub mod project;
 pub mod publish;
 pub mod reference;
+pub mod resolve;
 pub mod retry;
 pub mod speed;
 pub mod tags;

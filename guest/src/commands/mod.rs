@@ -12,6 +12,11 @@ pub mod wit;
 use std::path::PathBuf;
 
 use clap::Args;
+
+/// What a command returns: the typed errors of the layers below, with
+/// the context the command adds.
+pub type Result<T = (), E = anyhow::Error> = std::result::Result<T, E>;
+
 /// `--config` and `--cache`, on every package command.
 #[derive(Debug, Args)]
 pub struct Common {

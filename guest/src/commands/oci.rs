@@ -2,12 +2,11 @@
 //! no cache (wkg-behaviour §1.6).
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::Args;
 use wkg_core::auth::Actions;
-use wkg_core::manifest::{INDEX_MEDIA_TYPE, ImageManifest, format_rfc3339_utc};
+use wkg_core::manifest::{INDEX_MEDIA_TYPE, ImageManifest};
 use wkg_core::reference::Reference;
 
 use crate::artifact::{Artifact, Description};
@@ -161,7 +160,7 @@ pub async fn push(args: PushArgs) -> anyhow::Result<()> {
         None => format!("{}.wasm", reference.file_stem()),
     };
     let description = Description {
-        created: created_time(Some(&args.file))?,
+        created: crate::artifact::created_time(Some(&args.file))?,
         author: args.author,
         title,
         annotations: args.annotations.into_iter().collect(),
@@ -201,24 +200,4 @@ fn check_output(output: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// `SOURCE_DATE_EPOCH` if set, else the modification time of `file`
-/// (now, without a file), as RFC 3339 UTC.
-pub(crate) fn created_time(file: Option<&Path>) -> anyhow::Result<String> {
-    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
-        let secs = epoch
-            .trim()
-            .parse::<u64>()
-            .with_context(|| format!("SOURCE_DATE_EPOCH `{epoch}` is not a number of seconds"))?;
-        return Ok(format_rfc3339_utc(secs, 0));
-    }
-    let time = match file {
-        Some(file) => std::fs::metadata(file)
-            .and_then(|m| m.modified())
-            .with_context(|| format!("reading `{}`", file.display()))?,
-        None => SystemTime::now(),
-    };
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    Ok(format_rfc3339_utc(since.as_secs(), since.subsec_nanos()))
 }

@@ -6,6 +6,24 @@
 use std::path::PathBuf;
 
 use wkg_core::auth::{Credential, DockerConfig};
+
+/// A docker `config.json` that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// It does not parse.
+    #[error("invalid docker config `{path}`: {message}")]
+    Invalid { path: String, message: String },
+    /// Its entry for the registry cannot be used (an identity token).
+    #[error("docker config `{path}`: {message}")]
+    Entry { path: String, message: String },
+}
+
+impl Error {
+    pub fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::InvalidInput
+    }
+}
 use wkg_core::reference::Reference;
 
 /// The docker `config.json` path ([`wkg_core::paths::docker_config_file`]).
@@ -24,7 +42,7 @@ pub async fn for_reference(
     reference: &Reference,
     username: Option<String>,
     password: Option<String>,
-) -> anyhow::Result<Option<Credential>> {
+) -> Result<Option<Credential>, Error> {
     if let (Some(u), Some(p)) = (username, password) {
         return Ok(Some(Credential::new(u, p)));
     }
@@ -36,12 +54,15 @@ pub async fn for_reference(
         // Missing or unreadable (not preopened): anonymous, as wkg.
         Err(_) => return Ok(None),
     };
-    let config = DockerConfig::from_json(&bytes)
-        .map_err(|e| anyhow::anyhow!("invalid docker config `{}`: {e}", path.display()))?;
+    let config = DockerConfig::from_json(&bytes).map_err(|e| Error::Invalid {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     let key = reference.docker_credential_key();
-    let credential = config
-        .credential(&key)
-        .map_err(|e| anyhow::anyhow!("docker config `{}`: {e}", path.display()))?;
+    let credential = config.credential(&key).map_err(|e| Error::Entry {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     let Some(helper) = config.helper_for(&key).filter(|_| credential.is_none()) else {
         return Ok(credential);
     };

@@ -74,6 +74,19 @@ impl From<crate::io::FileError> for Error {
 }
 
 impl Error {
+    /// Not-found, unauthorized (401 and 403), digest-mismatch, other for
+    /// local files, network for the rest.
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            Error::NotFound { .. } => Kind::NotFound,
+            Error::Unauthorized { .. } | Error::Denied { .. } => Kind::Unauthorized,
+            Error::Verify { .. } => Kind::DigestMismatch,
+            Error::Io { .. } => Kind::Other,
+            Error::Http(_) | Error::Status { .. } | Error::Protocol(_) => Kind::Network,
+        }
+    }
+
     pub(crate) fn io(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
         Error::Io {
             action,
