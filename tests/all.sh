@@ -9,5 +9,8 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --release --locked -p wkg-core -p wkg-host --all-targets -- -D warnings
 cargo clippy --release --locked -p wkg-guest -p wkg-provider --target wasm32-wasip2 -- -D warnings
+# The guest's unit tests and error snapshot run natively (no wasi import).
+cargo clippy --release --locked -p wkg-guest --lib --tests -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --no-deps -p wkg-core -p wkg-host
 cargo test --release --locked
+cargo test --release --locked -p wkg-guest --lib --test errors

@@ -244,3 +244,114 @@ pub async fn fetch_dependencies(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+
+    use super::*;
+    use crate::{deps, packages, settings};
+
+    fn kind(e: impl Into<ApiError>) -> Kind {
+        e.into().kind
+    }
+
+    fn io(kind: ErrorKind) -> std::io::Error {
+        std::io::Error::from(kind)
+    }
+
+    #[test]
+    fn each_layer_keeps_its_kind_up_to_the_export() {
+        let package: PackageRef = "test:pkg".parse().unwrap();
+        let version: Version = "1.0.0".parse().unwrap();
+        let registry: Registry = "example.com".parse().unwrap();
+        let oci_missing = crate::oci::Error::NotFound {
+            what: "manifest".into(),
+            detail: String::new(),
+        };
+        let local_missing = packages::Error::LocalRelease {
+            package: package.clone(),
+            version: version.clone(),
+            root: "/registry".into(),
+            cause: io(ErrorKind::NotFound),
+        };
+        let no_release = wkg_core::resolve::DependencyError::NotFound {
+            package: package.clone(),
+            registry: registry.clone(),
+        };
+        let cases: Vec<(ApiError, Kind)> = vec![
+            (packages::Error::from(oci_missing).into(), Kind::NotFound),
+            (local_missing.into(), Kind::NotFound),
+            (deps::Error::from(no_release).into(), Kind::NotFound),
+            (
+                settings::Error::MissingConfig("c.toml".into()).into(),
+                Kind::NotFound,
+            ),
+            (settings::Error::NoCacheDir.into(), Kind::Other),
+            (
+                FileError::new("reading", "x".as_ref(), io(ErrorKind::PermissionDenied)).into(),
+                Kind::Other,
+            ),
+            (
+                FileError::new("reading", "x".as_ref(), io(ErrorKind::NotFound)).into(),
+                Kind::NotFound,
+            ),
+            (
+                packages::Error::Oci(crate::oci::Error::Unauthorized {
+                    registry: "r".into(),
+                    detail: String::new(),
+                })
+                .into(),
+                Kind::Unauthorized,
+            ),
+            (
+                packages::Error::Oci(crate::oci::Error::Protocol("bad".into())).into(),
+                Kind::Network,
+            ),
+            (
+                ops::Error::Context {
+                    what: "building `wit`".into(),
+                    source: Box::new(
+                        deps::Error::from(packages::Error::LocalRelease {
+                            package,
+                            version,
+                            root: "/registry".into(),
+                            cause: io(ErrorKind::NotFound),
+                        })
+                        .into(),
+                    ),
+                }
+                .into(),
+                Kind::NotFound,
+            ),
+            (ops::Error::Refused("exists".into()).into(), Kind::Other),
+            (
+                ops::Error::Invalid("no version".into()).into(),
+                Kind::InvalidInput,
+            ),
+        ];
+        for (n, (error, expected)) in cases.into_iter().enumerate() {
+            assert_eq!(error.kind, expected, "case {n}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn the_message_is_the_whole_chain_without_errno() {
+        let e = ops::Error::Context {
+            what: "building `wit`".into(),
+            source: Box::new(
+                FileError::new(
+                    "reading",
+                    "wit/a.wit".as_ref(),
+                    std::io::Error::other("denied (os error 2)"),
+                )
+                .into(),
+            ),
+        };
+        assert_eq!(
+            ApiError::from(e).message,
+            "building `wit`: reading `wit/a.wit`: denied"
+        );
+        assert_eq!(kind(settings::Error::NoConfigFile), Kind::Other);
+    }
+}

@@ -126,7 +126,7 @@ impl Artifact {
 }
 
 /// Why the creation time of an artifact cannot be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum CreatedError {
     /// `SOURCE_DATE_EPOCH` is no number of seconds.
@@ -140,6 +140,8 @@ pub enum CreatedError {
     #[error(transparent)]
     File(#[from] crate::io::FileError),
 }
+
+crate::debug_as_message!(CreatedError);
 
 /// The `org.opencontainers.image.created` time: `SOURCE_DATE_EPOCH` if
 /// set, else the modification time of `file` (now, without a file), as

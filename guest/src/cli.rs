@@ -191,3 +191,90 @@ async fn dispatch(command: Command) -> commands::Result {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("wkg").chain(args.split_whitespace()))
+    }
+
+    #[test]
+    fn usage_errors_exit_with_2_and_help_with_0() {
+        for bad in [
+            "",
+            "frobnicate",
+            "get",
+            "oci push",
+            "fetch --type tar",
+            "update -d",
+        ] {
+            let e = parse(bad).expect_err(bad);
+            assert_eq!(e.exit_code(), 2, "`wkg {bad}`");
+        }
+        for help in ["--help", "--version", "get --help"] {
+            assert_eq!(parse(help).expect_err(help).exit_code(), 0, "`wkg {help}`");
+        }
+    }
+
+    #[test]
+    fn the_command_tree_is_wkg_0_16_1s() {
+        let good = [
+            "get wasi:http@0.2.3 -o out/",
+            "get --registry localhost:5000 test:pkg",
+            "publish a.wasm --package test:pkg@1.0.0 --dry-run",
+            "publish --workspace --skip-dupes",
+            "oci pull localhost:5000/a:1 -o a.wasm",
+            "oci push localhost:5000/a:1 a.wasm --annotation k=v",
+            "build -d wit -o pkg.wasm --locked",
+            "fetch wit -t wasm --offline",
+            "fetch --type WIT",
+            "update wasi:io -d wit",
+            "wit fetch",
+            "config --default-registry example.com",
+            "--color never fetch",
+        ];
+        for args in good {
+            parse(args).unwrap_or_else(|e| panic!("`wkg {args}`: {e}"));
+        }
+    }
+
+    #[test]
+    fn every_path_the_user_names_is_checked_for_reachability() {
+        let paths = |args: &str| -> Vec<(String, &'static str, bool)> {
+            let cli = parse(args).unwrap();
+            user_paths(&cli.command)
+                .into_iter()
+                .map(|(p, what, dir)| (p.display().to_string(), what, dir))
+                .collect()
+        };
+        assert_eq!(
+            paths("get test:pkg -o out/ --cache c"),
+            [
+                ("out/".to_owned(), "output", true),
+                ("c".to_owned(), "cache directory", true)
+            ]
+        );
+        assert_eq!(
+            paths("publish a.wasm wit --config c.toml"),
+            [
+                ("a.wasm".to_owned(), "path", false),
+                ("wit".to_owned(), "path", true),
+                ("c.toml".to_owned(), "config file", false)
+            ]
+        );
+        assert_eq!(
+            paths("build -d w -o p.wasm"),
+            [
+                ("w".to_owned(), "WIT directory", true),
+                ("p.wasm".to_owned(), "output", false)
+            ]
+        );
+        assert_eq!(paths("fetch"), []);
+        assert_eq!(
+            paths("oci push r/a:1 a.wasm"),
+            [("a.wasm".to_owned(), "file", false)]
+        );
+    }
+}

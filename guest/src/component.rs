@@ -139,7 +139,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Why a file cannot be pushed as a wasm artifact.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum InspectError {
     #[error("reading `{path}`")]
@@ -160,6 +160,8 @@ pub enum InspectError {
     #[error("`{path}` is a malformed component: {reason}")]
     Malformed { path: String, reason: String },
 }
+
+crate::debug_as_message!(InspectError);
 
 /// Reads `path` once: hashes every byte and collects imports and exports.
 ///

@@ -32,7 +32,7 @@ use crate::packages::{self, Registries};
 pub use semver::VersionReq;
 
 /// A WIT directory or file that cannot be read or does not parse.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum WitError {
     /// A directory's WIT, as wit-parser reports it (file, line, column).
@@ -50,6 +50,8 @@ pub enum WitError {
     },
 }
 
+crate::debug_as_message!(WitError);
+
 impl WitError {
     pub fn kind(&self) -> Kind {
         match self {
@@ -60,7 +62,7 @@ impl WitError {
 }
 
 /// Why a project's dependencies cannot be resolved or assembled.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// `wkg.toml` or `wkg.lock` cannot be read or written.
@@ -595,3 +597,89 @@ pub fn assemble(root: UnresolvedPackageGroup, resolved: &Resolved) -> Result<Ass
     };
     Ok(Assembled { resolve, root, own })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(wit: &str) -> UnresolvedPackageGroup {
+        UnresolvedPackageGroup::parse("test.wit", wit).unwrap_or_else(|(map, e)| {
+            panic!("{}", e.render(&map));
+        })
+    }
+
+    fn requirements(wit: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = foreign_deps(&group(wit))
+            .into_iter()
+            .map(|(p, r)| (p.to_string(), r.to_string()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_versioned_use_requires_that_version_and_an_unversioned_one_any() {
+        let wit = "package test:app;
+            world app {
+                import wasi:http/types@0.2.3;
+                import wasi:io/streams@0.2.3;
+                import test:dep/api;
+            }";
+        assert_eq!(
+            requirements(wit),
+            [
+                ("test:dep".to_owned(), "*".to_owned()),
+                ("wasi:http".to_owned(), "=0.2.3".to_owned()),
+                ("wasi:io".to_owned(), "=0.2.3".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn packages_the_group_defines_are_not_dependencies() {
+        let wit = "package test:app;
+            package test:inner { interface api {} }
+            world app { import test:inner/api; import wasi:cli/stdout@0.2.0; }";
+        assert_eq!(
+            requirements(wit),
+            [("wasi:cli".to_owned(), "=0.2.0".to_owned())]
+        );
+    }
+
+    #[test]
+    fn two_versions_of_a_package_are_two_requirements_and_a_repeat_is_one() {
+        let wit = "package test:app;
+            interface a { use wasi:io/streams@0.2.0.{input-stream}; }
+            interface b { use wasi:io/streams@0.2.3.{input-stream}; }
+            interface c { use wasi:io/streams@0.2.3.{output-stream}; }";
+        assert_eq!(
+            requirements(wit),
+            [
+                ("wasi:io".to_owned(), "=0.2.0".to_owned()),
+                ("wasi:io".to_owned(), "=0.2.3".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unversioned_use_is_pointed_at_the_release_it_resolved_to() {
+        let mut g = group("package test:app; world app { import test:dep/api; }");
+        let resolved = HashMap::from([(
+            "test:dep".parse::<PackageRef>().unwrap(),
+            PackageName {
+                namespace: "test".into(),
+                name: "dep".into(),
+                version: Some(semver::Version::new(1, 2, 0)),
+            },
+        )]);
+        retarget(&mut g, &resolved);
+        let names: Vec<String> = g
+            .main
+            .foreign_deps
+            .keys()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["test:dep@1.2.0"]);
+    }
+}
+crate::debug_as_message!(Error);

@@ -31,6 +31,22 @@ pub enum Kind {
     Other,
 }
 
+/// `Debug` for error types as their message and causes on one line.
+///
+/// Errors are printed, never inspected, and a derived `Debug` of every
+/// field (wit-parser's names, OCI descriptors, ...) costs the component
+/// tens of kilobytes of formatting code.
+#[macro_export]
+macro_rules! debug_as_message {
+    ($($error:ty),* $(,)?) => {$(
+        impl ::std::fmt::Debug for $error {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&$crate::error::one_line(self))
+            }
+        }
+    )*};
+}
+
 /// The kind of a failed file operation: not-found when the file is
 /// missing, else other.
 pub fn io_kind(e: &std::io::Error) -> Kind {
@@ -41,12 +57,22 @@ pub fn io_kind(e: &std::io::Error) -> Kind {
 }
 
 /// The messages of `e` and its causes, outermost first, each without a
-/// WASI errno ([`wkg_core::error::without_errno`]).
+/// WASI errno ([`wkg_core::error::without_errno`]). A cause that only
+/// repeats the first line of the message before it is left out: wit-parser
+/// wraps each error in its own rendering (message, then `--> file:line:col`
+/// and the snippet).
 fn messages(e: &(dyn Error + 'static)) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     let mut next = Some(e);
     while let Some(e) = next {
-        out.push(wkg_core::error::without_errno(&e.to_string()));
+        let message = wkg_core::error::without_errno(&e.to_string());
+        let repeats = out.last().is_some_and(|last| {
+            last.strip_prefix(message.as_str())
+                .is_some_and(|rest| rest.starts_with('\n'))
+        });
+        if !repeats {
+            out.push(message);
+        }
         next = e.source();
     }
     out
@@ -80,4 +106,71 @@ pub fn render(e: &(dyn Error + 'static)) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{what}")]
+    struct Layer {
+        what: &'static str,
+        #[source]
+        source: Option<Box<Layer>>,
+    }
+
+    fn chain(messages: &[&'static str]) -> Layer {
+        let mut source = None;
+        for what in messages.iter().rev() {
+            source = Some(Box::new(Layer { what, source }));
+        }
+        *source.expect("one message at least")
+    }
+
+    #[test]
+    fn one_line_joins_the_chain_outermost_first() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["alone"], "alone"),
+            (&["writing `x`", "denied"], "writing `x`: denied"),
+            (&["a", "b", "c"], "a: b: c"),
+            (
+                &["reading `x`", "No such file or directory (os error 44)"],
+                "reading `x`: No such file or directory",
+            ),
+        ];
+        for (messages, expected) in cases {
+            assert_eq!(one_line(&chain(messages)), *expected, "{messages:?}");
+        }
+    }
+
+    #[test]
+    fn render_lays_causes_out_as_commands_print_them() {
+        assert_eq!(render(&chain(&["alone"])), "alone");
+        assert_eq!(
+            render(&chain(&["writing `x`", "denied"])),
+            "writing `x`\n\nCaused by:\n    denied"
+        );
+        assert_eq!(
+            render(&chain(&["a", "b", "two\nlines"])),
+            "a\n\nCaused by:\n    0: b\n    1: two\n       lines"
+        );
+        // wit-parser's rendering, then the same message as its cause.
+        assert_eq!(
+            render(&chain(&["bad\n --> a.wit:1:1", "bad"])),
+            "bad\n --> a.wit:1:1"
+        );
+        assert_eq!(one_line(&chain(&["bad", "bad"])), "bad: bad");
+    }
+
+    #[test]
+    fn a_missing_file_is_not_found_and_any_other_failure_is_other() {
+        use std::io::{Error, ErrorKind};
+        assert_eq!(io_kind(&Error::from(ErrorKind::NotFound)), Kind::NotFound);
+        assert_eq!(
+            io_kind(&Error::from(ErrorKind::PermissionDenied)),
+            Kind::Other
+        );
+        assert_eq!(io_kind(&Error::other("full")), Kind::Other);
+    }
 }

@@ -115,7 +115,7 @@ impl Timeouts {
 
 /// A failure to exchange a request and response; HTTP error statuses are
 /// not errors at this layer.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
     #[error("invalid URL `{0}`")]
@@ -150,6 +150,8 @@ pub enum HttpError {
         cut: bool,
     },
 }
+
+crate::debug_as_message!(HttpError);
 
 /// Sends `req` and waits for the response head.
 ///

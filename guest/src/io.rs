@@ -195,7 +195,7 @@ pub fn check_reachable(path: &Path, what: &str, is_dir: bool) -> Result<(), Unre
 
 /// A path the user gave that no preopened directory holds
 /// ([`check_reachable`]).
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error(
     "{what} `{path}` is outside the directories this component was given; \
      run it with `--dir {dir}` (wasmtime run), or use the native `wkg`, which gives \
@@ -208,6 +208,8 @@ pub struct Unreachable {
     /// The directory to preopen.
     pub dir: String,
 }
+
+crate::debug_as_message!(Unreachable);
 
 /// How old a temporary file or directory of ours must be before a run takes
 /// it for the leftover of a killed one and removes it: a live run renames
@@ -373,7 +375,7 @@ pub fn repair_dir(dir: &Path) {
 }
 
 /// A local file that could not be created, opened, read or written.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("{action} `{path}`")]
 pub struct FileError {
     pub action: &'static str,
@@ -381,6 +383,8 @@ pub struct FileError {
     #[source]
     pub source: std::io::Error,
 }
+
+crate::debug_as_message!(FileError);
 
 impl FileError {
     pub fn new(action: &'static str, path: &Path, source: std::io::Error) -> FileError {
@@ -393,12 +397,7 @@ impl FileError {
 
     /// A closure for `map_err`: `action` on `path` failed.
     pub fn on(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> FileError {
-        let path = path.display().to_string();
-        move |source| FileError {
-            action,
-            path,
-            source,
-        }
+        move |source| FileError::new(action, path, source)
     }
 
     /// Not-found when the file is missing, else other.
@@ -466,6 +465,34 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         if self.armed {
             let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_preopen_holds_the_paths_below_it_by_whole_components() {
+        let cases = [
+            (".", "wit", true),
+            (".", "wit/../deps", true),
+            (".", "../outside", false),
+            (".", "/abs", false),
+            ("/work", "/work/app/wit", true),
+            ("/work", "/workspace/wit", false),
+            ("/work/app", "/work/app/../other", false),
+            ("./sub", "sub/file", true),
+        ];
+        for (preopen, path, held) in cases {
+            let path = wkg_core::project::normalize_path(Path::new(path));
+            assert_eq!(
+                holds(preopen, &path),
+                held,
+                "{preopen} holds {}",
+                path.display()
+            );
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::progress::Progress;
 use crate::settings::{self, Settings, read_config};
 
 /// Why a package's source, versions or content cannot be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The settings, or a config file they name.
@@ -86,6 +86,8 @@ pub enum Error {
     #[error(transparent)]
     File(#[from] FileError),
 }
+
+crate::debug_as_message!(Error);
 
 impl Error {
     pub fn kind(&self) -> Kind {

@@ -11,7 +11,7 @@ use crate::error::Kind;
 use crate::io::FileError;
 
 /// Why the settings of a run, or a config they name, cannot be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// No `--config` and no home to find the global one in.
@@ -33,6 +33,8 @@ pub enum Error {
     #[error("invalid registry config: {0}")]
     InvalidProjectConfig(ConfigError),
 }
+
+crate::debug_as_message!(Error);
 
 impl Error {
     pub fn kind(&self) -> Kind {

@@ -11,7 +11,7 @@ use wkg_core::package::Version;
 use crate::error::BoxError;
 
 /// Why two releases fail the semver check, or cannot be checked.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The bytes are neither a component nor a WIT package.
@@ -52,10 +52,14 @@ pub enum Error {
     },
 }
 
+crate::debug_as_message!(Error);
+
 /// wasmparser's reason a world is not a subtype of the other.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("{0}")]
 pub struct Reason(String);
+
+crate::debug_as_message!(Reason);
 
 impl Error {
     pub fn kind(&self) -> crate::error::Kind {
@@ -183,4 +187,68 @@ pub fn semver_check(older: &Release, newer: &Release) -> Result<(), Error> {
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use wit_parser::{Resolve, UnresolvedPackageGroup};
+
+    use super::*;
+
+    /// A release of the WIT package `wit` (its own version).
+    fn release(version: &str, wit: &str) -> Release {
+        let group = UnresolvedPackageGroup::parse("test.wit", wit).unwrap_or_else(|(map, e)| {
+            panic!("{}", e.render(&map));
+        });
+        let mut resolve = Resolve::new();
+        let package = resolve.push_group(group).expect("WIT resolves");
+        let bytes = wit_component::encode(&resolve, package, false).expect("encodes");
+        Release::decode(version.parse().unwrap(), &bytes).expect("decodes")
+    }
+
+    fn v1(body: &str) -> Release {
+        release("1.0.0", &format!("package test:pkg@1.0.0; {body}"))
+    }
+
+    fn v1_1(body: &str) -> Release {
+        release("1.1.0", &format!("package test:pkg@1.1.0; {body}"))
+    }
+
+    #[test]
+    fn the_same_worlds_are_compatible() {
+        let body = "interface api { f: func() -> u32; } world w { export api; }";
+        semver_check(&v1(body), &v1_1(body)).expect("compatible");
+    }
+
+    #[test]
+    fn a_new_world_is_compatible() {
+        let old = "interface api { f: func(); } world w { export api; }";
+        let new =
+            "interface api { f: func(); } world w { export api; } world extra { import api; }";
+        semver_check(&v1(old), &v1_1(new)).expect("compatible");
+    }
+
+    #[test]
+    fn a_removed_world_is_named() {
+        let old = "interface api { f: func(); } world w { export api; } world gone { import api; }";
+        let new = "interface api { f: func(); } world w { export api; }";
+        let e = semver_check(&v1(old), &v1_1(new)).expect_err("incompatible");
+        assert!(matches!(&e, Error::Removed(name) if name == "gone"), "{e}");
+    }
+
+    #[test]
+    fn a_changed_signature_names_the_world_and_wasmparsers_reason() {
+        let old = "interface api { f: func() -> u32; } world w { export api; }";
+        let new = "interface api { f: func() -> string; } world w { export api; }";
+        let e = semver_check(&v1(old), &v1_1(new)).expect_err("incompatible");
+        assert_eq!(e.to_string(), "world `w` changed incompatibly");
+        let reason = std::error::Error::source(&e).expect("a reason").to_string();
+        assert!(!reason.is_empty());
+    }
+
+    #[test]
+    fn bytes_that_are_no_wasm_do_not_decode() {
+        let e = Release::decode("1.0.0".parse().unwrap(), b"not wasm").expect_err("no wasm");
+        assert_eq!(e.to_string(), "decoding version 1.0.0");
+    }
 }

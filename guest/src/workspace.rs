@@ -14,7 +14,7 @@ use crate::deps::{self, Project, WitError};
 use crate::error::Kind;
 
 /// A workspace whose members cannot be found or read.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A literal member that is no directory with `.wit` files.
@@ -52,6 +52,8 @@ pub enum Error {
     #[error(transparent)]
     Name(#[from] wkg_core::package::PackageRefError),
 }
+
+crate::debug_as_message!(Error);
 
 impl Error {
     pub fn kind(&self) -> Kind {

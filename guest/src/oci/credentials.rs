@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use wkg_core::auth::{Credential, DockerConfig};
 
 /// A docker `config.json` that cannot be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// It does not parse.
@@ -18,6 +18,8 @@ pub enum Error {
     #[error("docker config `{path}`: {message}")]
     Entry { path: String, message: String },
 }
+
+crate::debug_as_message!(Error);
 
 impl Error {
     pub fn kind(&self) -> crate::error::Kind {

@@ -20,7 +20,7 @@ use crate::http::HttpError;
 pub use transport::Client;
 
 /// An OCI registry operation that failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
@@ -62,6 +62,8 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
+crate::debug_as_message!(Error);
 
 impl From<crate::io::FileError> for Error {
     fn from(e: crate::io::FileError) -> Error {

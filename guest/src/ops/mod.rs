@@ -13,7 +13,7 @@ use crate::error::{BoxError, Kind};
 
 /// Why an operation failed: the error of the layer that failed, or the
 /// operation's own refusal; [`Error::kind`] is the WIT `error` case.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
@@ -61,6 +61,8 @@ pub enum Error {
         source: Box<Error>,
     },
 }
+
+crate::debug_as_message!(Error);
 
 impl Error {
     pub fn kind(&self) -> Kind {

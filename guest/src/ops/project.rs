@@ -628,3 +628,83 @@ fn stage_deps(staging: &Path, files: Vec<DepFile>) -> Result<(), FileError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error as IoError, ErrorKind};
+
+    use super::*;
+
+    fn name(text: &str, version: Option<&str>) -> PackageName {
+        let (namespace, name) = text.split_once(':').unwrap();
+        PackageName {
+            namespace: namespace.into(),
+            name: name.into(),
+            version: version.map(|v| v.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn deps_entries_are_named_as_wkg_names_them() {
+        assert_eq!(dep_name(&name("wasi:io", Some("0.2.3"))), "wasi-io-0.2.3");
+        assert_eq!(dep_name(&name("test:dep", None)), "test-dep");
+        assert_eq!(
+            dep_name(&name("a:b", Some("1.0.0-rc.1+build"))),
+            "a-b-1.0.0-rc.1+build"
+        );
+    }
+
+    #[test]
+    fn only_a_refused_name_falls_back_to_the_underscore_name() {
+        for kind in [
+            ErrorKind::InvalidInput,
+            ErrorKind::InvalidFilename,
+            ErrorKind::Other,
+        ] {
+            assert!(name_refused(&IoError::from(kind)), "{kind:?}");
+        }
+        for kind in [
+            ErrorKind::NotFound,
+            ErrorKind::PermissionDenied,
+            ErrorKind::StorageFull,
+            ErrorKind::ReadOnlyFilesystem,
+        ] {
+            assert!(!name_refused(&IoError::from(kind)), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_workspace_lock_adds_to_the_lock_and_a_plain_one_replaces_it() {
+        use wkg_core::lock::LockedVersion;
+        let entry = |package: &str, version: &str| {
+            let mut lock = LockFile::default();
+            lock.insert(
+                package.parse().unwrap(),
+                Some("example.com".into()),
+                LockedVersion {
+                    requirement: format!("={version}").parse().unwrap(),
+                    version: version.parse().unwrap(),
+                    digest: wkg_core::digest::Digest::sha256_of(version.as_bytes()),
+                },
+            );
+            lock
+        };
+        let project = Project {
+            dir: PathBuf::from("."),
+            manifest: wkg_core::project::ProjectManifest::default(),
+            lock_path: PathBuf::from("wkg.lock"),
+            lock: entry("test:a", "1.0.0"),
+        };
+        let fresh = entry("test:b", "2.0.0");
+        assert_eq!(merged_lock(&project, &[], fresh.clone()), fresh);
+        let member = workspace::Member {
+            dir: PathBuf::from("m"),
+            name: name("test:m", Some("0.1.0")),
+            package: "test:m".parse().unwrap(),
+            uses: Vec::new(),
+        };
+        let merged = merged_lock(&project, &[member], fresh);
+        let names: Vec<String> = merged.packages.iter().map(|p| p.name.to_string()).collect();
+        assert_eq!(names, ["test:a", "test:b"]);
+    }
+}
