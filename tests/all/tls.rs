@@ -4,7 +4,7 @@
 //! `accept_invalid_certificates`; refused otherwise; and connections reused
 //! (counted by a relay in front of the registry).
 
-mod support;
+use crate::support;
 
 use support::{Registry, Relay, Wkg};
 

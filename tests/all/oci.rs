@@ -1,7 +1,7 @@
 //! `wkg oci pull` and `wkg oci push` through the native host and the real
 //! component, against a real CNCF Distribution registry.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};

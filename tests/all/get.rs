@@ -1,7 +1,7 @@
 //! `wkg get` through the native host and the real component, against a
 //! real Distribution registry mapped in config.toml, and a local registry.
 
-mod support;
+use crate::support;
 
 use support::{Registry, Wkg};
 

@@ -2,7 +2,7 @@
 //! real component, against a real Distribution registry seeded with the real
 //! WASI 0.2.3 packages (published with our `wkg publish`).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

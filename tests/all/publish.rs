@@ -2,7 +2,7 @@
 //! real Distribution registry (and a local registry), and the WASI 0.2
 //! packages published under a namespace prefix and fetched back by name.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -1,0 +1,16 @@
+//! The integration tests, one test binary: the native `wkg` and the host
+//! library against real registries (`support`). One binary links wasmtime
+//! once.
+
+mod support;
+
+mod api;
+mod auth;
+mod compose;
+mod config;
+mod deps;
+mod get;
+mod oci;
+mod publish;
+mod tls;
+mod wasmtime;
