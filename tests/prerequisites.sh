@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# The stock wasmtime CLI, for tests/wasmtime.rs and the benchmarks.
+# The stock wasmtime CLI, for tests/all/wasmtime.rs and the benchmarks.
 for need in "$@"; do
   if [ "$need" = wasmtime ] && [ -z "${WASMTIME:-}" ] && [ ! -x target/bench-tools/bin/wasmtime ]; then
     cargo install --locked --quiet wasmtime-cli@48.0.8 --root target/bench-tools

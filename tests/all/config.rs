@@ -1,6 +1,6 @@
 //! `wkg config` through the native host and the real component.
 
-mod support;
+use crate::support;
 
 use support::Wkg;
 

@@ -1,7 +1,7 @@
 //! The host library's typed calls into the component's
 //! `wasm-pkg:client/registry` export, against a real registry.
 
-mod support;
+use crate::support;
 
 use support::{Registry, Wkg};
 use wkg_host::{CodeCache, HostPolicy, Invocation, RegistryError, RegistryOptions};

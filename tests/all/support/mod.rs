@@ -1,6 +1,13 @@
 //! Test harness: a real CNCF Distribution registry (`docker-registry`) on
 //! 127.0.0.1 with a free port and temporary storage, the native `wkg`
 //! binary run in a temporary working directory, and small fault servers.
+//!
+//! The tests run in parallel threads of one process. A test whose
+//! assertions only concern repositories it alone writes takes the
+//! [`shared_anonymous`] registry; one that counts requests in the access
+//! log, reads the log, lists tags, resolves a package without a version or
+//! touches the storage starts a registry of its own. Every registry process
+//! dies with the test process ([`spawn_tied`]).
 
 #![allow(dead_code)]
 
@@ -14,9 +21,11 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
-/// A registry process, stopped by pid when dropped.
+/// A registry process, stopped by pid when dropped ([`share`]d ones when
+/// the test process exits).
 pub struct Registry {
     child: Child,
     pub port: u16,
@@ -109,12 +118,13 @@ impl Registry {
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
         let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-        let child = Command::new(registry_binary())
+        let mut command = Command::new(registry_binary());
+        command
             .arg("serve")
             .arg(&config_path)
             .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
+            .stderr(log);
+        let child = spawn_tied(command)
             .expect("starting docker-registry (apt-get install docker-registry)");
         let registry = Registry {
             child,
@@ -200,6 +210,104 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The anonymous registry shared by the tests that need none of their own
+/// (see the module's documentation): started by the first that asks, kept
+/// for the rest of the run. Each test on it pushes only to repositories no
+/// other test names, so tests running at the same time cannot see each
+/// other's pushes.
+pub fn shared_anonymous() -> &'static Registry {
+    static SHARED: OnceLock<&'static Registry> = OnceLock::new();
+    SHARED.get_or_init(|| share(Registry::anonymous()))
+}
+
+/// `registry` kept for the rest of the run, for tests to share: a static is
+/// never dropped, so the process is killed, and its directory removed, when
+/// the test process exits (an `atexit` hook); if the process dies without
+/// running it, the registry dies with it all the same ([`spawn_tied`]).
+pub fn share(registry: Registry) -> &'static Registry {
+    static SHARED: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+    extern "C" fn stop_shared() {
+        let shared = SHARED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (pid, dir) in shared.iter() {
+            let Ok(pid) = libc::pid_t::try_from(*pid) else {
+                continue;
+            };
+            #[allow(unsafe_code)]
+            // SAFETY: plain system calls on a child of this process that
+            // nothing else waits for (the `Child` of a shared registry is
+            // never dropped).
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
+            }
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    let mut shared = SHARED.lock().unwrap();
+    if shared.is_empty() {
+        #[allow(unsafe_code)]
+        // SAFETY: registers a function that takes no arguments and does not
+        // unwind.
+        let registered = unsafe { libc::atexit(stop_shared) };
+        assert_eq!(registered, 0, "atexit");
+    }
+    shared.push((registry.child.id(), registry.dir.path().to_owned()));
+    Box::leak(Box::new(registry))
+}
+
+/// Starts `command` as a process that dies with the test process, however
+/// that ends (a crash, an abort, a CI timeout's `SIGKILL`): on Linux it gets
+/// `SIGKILL` when its parent goes (`PR_SET_PDEATHSIG`). That parent is the
+/// thread that forked it, so every such process is started by one thread
+/// that lives as long as the test process, never by a test's thread (which
+/// ends with its test, maybe while a shared registry it started still
+/// serves others).
+pub fn spawn_tied(mut command: Command) -> std::io::Result<Child> {
+    type Job = (Command, mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = libc::pid_t::try_from(std::process::id()).unwrap();
+        #[allow(unsafe_code)]
+        // SAFETY: the closure runs in the forked child before exec, and
+        // only makes async-signal-safe calls (prctl, getppid) and builds an
+        // error without allocating.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The test process ended before the prctl: no signal comes.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
+    }
+    let spawner = SPAWNER.get_or_init(|| {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("spawn-tied".into())
+            .spawn(move || {
+                // The sender is in a static: this loop never ends.
+                for (mut command, reply) in queue {
+                    let _ = reply.send(command.spawn());
+                }
+            })
+            .expect("starting the spawning thread");
+        jobs
+    });
+    let (reply, child) = mpsc::channel();
+    spawner
+        .send((command, reply))
+        .expect("the spawning thread runs");
+    child.recv().expect("the spawning thread answers")
 }
 
 /// The repository of a `/v2/<name>/{manifests,blobs,tags}/…` path.

@@ -3,7 +3,7 @@
 //! real registry. wasmtime 48 comes from `tests/prerequisites.sh`
 //! (`target/bench-tools/bin/wasmtime`), or `WASMTIME`.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Command;

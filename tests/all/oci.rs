@@ -1,7 +1,7 @@
 //! `wkg oci pull` and `wkg oci push` through the native host and the real
 //! component, against a real CNCF Distribution registry.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -24,6 +24,7 @@ fn digest_line(stdout: &str) -> String {
         .to_owned()
 }
 
+// Its own registry: it counts uploads in the access log.
 #[test]
 fn push_then_pull_by_tag_and_by_digest_round_trips() {
     let registry = Registry::anonymous();
@@ -155,7 +156,7 @@ fn push_then_pull_by_tag_and_by_digest_round_trips() {
 
 #[test]
 fn push_records_author_and_annotations() {
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let wkg = Wkg::new();
     with_component(&wkg, "c.wasm");
     let host = registry.host();
@@ -196,6 +197,7 @@ fn push_records_author_and_annotations() {
     assert!(bad.stderr.contains("no `=` found"), "{bad:?}");
 }
 
+// Its own registry: it counts uploads in the access log.
 #[test]
 fn large_component_goes_up_once_hashed_on_its_way_and_comes_back_identical() {
     let registry = Registry::anonymous();
@@ -337,7 +339,7 @@ fn basic_auth_with_flags_env_and_docker_config() {
 
 #[test]
 fn bad_input_fails_clearly_and_leaves_nothing_behind() {
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let wkg = Wkg::new();
     with_component(&wkg, "c.wasm");
     let host = registry.host();
@@ -484,6 +486,8 @@ fn bad_input_fails_clearly_and_leaves_nothing_behind() {
     );
 }
 
+// Its own registry: it rewrites a blob in the storage, where every repository
+// holding the same content finds it.
 #[test]
 fn corrupted_blob_is_refused_and_nothing_is_written() {
     let registry = Registry::anonymous();
@@ -672,7 +676,7 @@ fn blob_redirects_are_followed_without_credentials() {
 
 #[test]
 fn self_hosting_the_pulled_tool_pulls_itself_and_runs() {
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let host = registry.host();
     let wkg = Wkg::new();
     std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM_STANDALONE).unwrap();
@@ -726,7 +730,7 @@ const GREET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/gree
 #[test]
 fn transient_faults_are_retried_and_persistent_ones_fail() {
     use support::faults::{Fault, Faults};
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let relay = Faults::start(registry.port);
     let host = relay.host();
     let wkg = Wkg::new();
@@ -803,7 +807,7 @@ fn transient_faults_are_retried_and_persistent_ones_fail() {
 #[test]
 fn endless_tag_lists_end_with_an_error() {
     use support::faults::{Fault, Faults};
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let relay = Faults::start(registry.port);
     let host = relay.host();
     let wkg = Wkg::new();
@@ -860,7 +864,7 @@ fn endless_tag_lists_end_with_an_error() {
 #[test]
 fn a_crawling_download_fails_at_the_speed_floor() {
     use support::faults::{Fault, Faults};
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let relay = Faults::start(registry.port);
     let host = relay.host();
     let wkg = Wkg::new();
@@ -907,7 +911,7 @@ fn a_crawling_download_fails_at_the_speed_floor() {
 #[test]
 fn uploads_are_held_to_the_speed_floor_not_the_first_byte_timeout() {
     use support::faults::{Fault, Faults};
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let relay = Faults::start(registry.port);
     let host = relay.host();
     let wkg = Wkg::new()
@@ -960,7 +964,7 @@ fn uploads_are_held_to_the_speed_floor_not_the_first_byte_timeout() {
 #[test]
 fn a_manifest_put_that_never_left_is_sent_again() {
     use support::faults::Faults;
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let relay = Faults::start(registry.port);
     let host = relay.host();
     let wkg = Wkg::new();
@@ -998,7 +1002,7 @@ fn a_manifest_put_that_never_left_is_sent_again() {
 #[test]
 fn a_download_cut_in_the_middle_resumes_with_range() {
     use support::faults::{Fault, Faults};
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let relay = Faults::start(registry.port);
     let host = relay.host();
     let wkg = Wkg::new();
@@ -1039,7 +1043,7 @@ fn a_download_cut_in_the_middle_resumes_with_range() {
 #[test]
 fn a_failed_upload_starts_again_in_a_new_session() {
     use support::faults::{Fault, Faults};
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let relay = Faults::start(registry.port);
     let host = relay.host();
     let wkg = Wkg::new();
@@ -1076,7 +1080,7 @@ fn a_failed_upload_starts_again_in_a_new_session() {
 /// temporary files.
 #[test]
 fn kill_at_any_moment_of_a_pull_leaves_no_partial_output() {
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let host = registry.host();
     let wkg = Wkg::new();
     let big = padded_component(wkg_host::WKG_WASM, 20 * 1024 * 1024);
@@ -1106,7 +1110,7 @@ fn kill_at_any_moment_of_a_pull_leaves_no_partial_output() {
 #[test]
 fn a_manifest_put_is_not_repeated_once_sent() {
     use support::faults::{Fault, Faults};
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let relay = Faults::start(registry.port);
     let host = relay.host();
     let wkg = Wkg::new();

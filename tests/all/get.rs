@@ -1,15 +1,35 @@
 //! `wkg get` through the native host and the real component, against a
 //! real Distribution registry mapped in config.toml, and a local registry.
 
-mod support;
+use crate::support;
+
+use std::sync::OnceLock;
 
 use support::{Registry, Wkg};
 
 /// A registry holding `test:comp` (a component) in several versions and
 /// `test:greet@0.1.0` (a WIT package), and a working directory whose
-/// `config.toml` maps the `test` namespace to it over plain http.
-fn setup() -> (Registry, Wkg, Vec<u8>) {
-    let registry = Registry::anonymous();
+/// `config.toml` maps the `test` namespace to it over plain http. One
+/// registry, seeded by the first test that asks, for all: no test writes
+/// to it.
+fn setup() -> (&'static Registry, Wkg, Vec<u8>) {
+    static SEEDED: OnceLock<&'static Registry> = OnceLock::new();
+    let registry = *SEEDED.get_or_init(|| {
+        let registry = support::share(Registry::anonymous());
+        seed(registry);
+        registry
+    });
+    let wkg = Wkg::new();
+    std::fs::write(
+        wkg.path("config.toml"),
+        support::registry_config(&registry.host(), &["test"]),
+    )
+    .unwrap();
+    (registry, wkg, wkg_host::WKG_WASM.to_vec())
+}
+
+/// Pushes the packages of [`setup`] to `registry`.
+fn seed(registry: &Registry) {
     let wkg = Wkg::new();
     let host = registry.host();
     let component = wkg_host::WKG_WASM.to_vec();
@@ -36,14 +56,6 @@ fn setup() -> (Registry, Wkg, Vec<u8>) {
         ]);
         assert_eq!(push.code, 0, "{push:?}");
     }
-    std::fs::remove_file(wkg.path("comp.wasm")).unwrap();
-    std::fs::remove_file(wkg.path("greet.wasm")).unwrap();
-    std::fs::write(
-        wkg.path("config.toml"),
-        support::registry_config(&host, &["test"]),
-    )
-    .unwrap();
-    (registry, wkg, component)
 }
 
 fn get(wkg: &Wkg, args: &[&str]) -> support::Run {
@@ -334,6 +346,7 @@ fn registry_metadata_messages() {
     assert!(run.stderr.contains("is a warg registry"), "{run:?}");
 
     // The README's example prefers warg and configures OCI too: OCI it is.
+    // (A registry of its own: no request may reach it below.)
     let registry = Registry::anonymous();
     let oci = registry.host();
     let both = support::wellknown::serve(format!(
@@ -391,7 +404,7 @@ fn io_errors_have_no_wasi_errno() {
 /// next run removes the killed runs' temporary files.
 #[test]
 fn kill_at_any_moment_of_a_get_leaves_no_partial_output() {
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let host = registry.host();
     let wkg = Wkg::new();
     let big = support::padded_component(wkg_host::WKG_WASM, 20 * 1024 * 1024);

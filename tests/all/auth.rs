@@ -2,7 +2,7 @@
 //! bearer-token auth, granting as ghcr.io does: anonymous requests get a
 //! `pull` token, pushes need the user's credentials.
 
-mod support;
+use crate::support;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -3,7 +3,7 @@
 //! `wkg.wasm` into it; the composed component runs under the native host and
 //! fetches a real package from the test registry.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! `accept_invalid_certificates`; refused otherwise; and connections reused
 //! (counted by a relay in front of the registry).
 
-mod support;
+use crate::support;
 
 use support::{Registry, Relay, Wkg};
 
@@ -139,7 +139,7 @@ fn packages_trust_the_config() {
 /// form for http; `NO_PROXY` bypasses it.
 #[test]
 fn requests_go_through_an_http_proxy() {
-    let registry = Registry::anonymous();
+    let registry = support::shared_anonymous();
     let proxy = support::proxy::Proxy::start(None);
     let host = registry.host();
     let wkg = Wkg::new().env("HTTP_PROXY", &proxy.url());

@@ -2,9 +2,10 @@
 //! real component, against a real Distribution registry seeded with the real
 //! WASI 0.2.3 packages (published with our `wkg publish`).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use support::{Registry, Run, Wkg};
 
@@ -12,13 +13,37 @@ use support::{Registry, Run, Wkg};
 /// `config.toml` maps the `wasi` and `test` namespaces to it.
 fn setup() -> (Registry, Wkg) {
     let registry = Registry::anonymous();
+    let wkg = working_dir(&registry);
+    seed(&wkg);
+    (registry, wkg)
+}
+
+/// [`setup`] for the tests that only read the WASI packages: one registry,
+/// seeded by the first test that asks, for all; none of them publishes.
+fn setup_shared() -> (&'static Registry, Wkg) {
+    static SEEDED: OnceLock<&'static Registry> = OnceLock::new();
+    let registry = *SEEDED.get_or_init(|| {
+        let registry = support::share(Registry::anonymous());
+        seed(&working_dir(registry));
+        registry
+    });
+    (registry, working_dir(registry))
+}
+
+/// A working directory whose `config.toml` maps the `wasi` and `test`
+/// namespaces to `registry`.
+fn working_dir(registry: &Registry) -> Wkg {
     let wkg = Wkg::new();
-    let host = registry.host();
     std::fs::write(
         wkg.path("config.toml"),
-        support::registry_config(&host, &["wasi", "test"]),
+        support::registry_config(&registry.host(), &["wasi", "test"]),
     )
     .unwrap();
+    wkg
+}
+
+/// Publishes the WASI 0.2.3 packages to the registry of `wkg`'s config.
+fn seed(wkg: &Wkg) {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wasi/0.2.3");
     for package in [
         "io",
@@ -29,10 +54,9 @@ fn setup() -> (Registry, Wkg) {
         "cli",
         "http",
     ] {
-        let run = command(&wkg, "publish", &[fixtures.join(package).to_str().unwrap()]);
+        let run = command(wkg, "publish", &[fixtures.join(package).to_str().unwrap()]);
         assert_eq!(run.code, 0, "seeding wasi:{package}: {run:?}");
     }
-    (registry, wkg)
 }
 
 /// `wkg <command> --config <abs> --cache <abs> <args>` in the working
@@ -93,7 +117,7 @@ fn locked(lock: &str) -> Vec<(String, String, String)> {
 
 #[test]
 fn fetches_the_wasi_http_proxy_tree_as_wkg_writes_it() {
-    let (registry, wkg) = setup();
+    let (registry, wkg) = setup_shared();
     write(
         &wkg.path("wit/world.wit"),
         "package test:app@0.1.0;\n\nworld app {\n  include wasi:http/proxy@0.2.3;\n}\n",
@@ -734,7 +758,7 @@ fn update_of_one_package_and_build_metadata() {
 /// next run leaves no leftovers of the killed ones.
 #[test]
 fn kill_at_any_moment_of_a_fetch_leaves_old_or_new() {
-    let (_registry, wkg) = setup();
+    let (_registry, wkg) = setup_shared();
     let world = wkg.path("wit/world.wit");
     write(
         &world,

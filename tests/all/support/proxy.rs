@@ -1,5 +1,6 @@
 //! A real HTTP proxy for the tests: Debian's `tinyproxy` on 127.0.0.1, on
-//! a free port, with its log in a temporary directory; stopped by pid.
+//! a free port, with its log in a temporary directory; stopped by pid, and
+//! dies with the test process ([`super::spawn_tied`]).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -31,14 +32,15 @@ impl Proxy {
             .into_iter()
             .find(|p| Path::new(p).exists())
             .unwrap_or("tinyproxy");
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("-d")
             .arg("-c")
             .arg(&path)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting tinyproxy (apt-get install tinyproxy)");
+            .stderr(Stdio::null());
+        let child =
+            super::spawn_tied(command).expect("starting tinyproxy (apt-get install tinyproxy)");
         // Ready once it answers a request: tinyproxy reloads its config
         // after it first listens, and refuses connections meanwhile.
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -2,7 +2,7 @@
 //! real Distribution registry (and a local registry), and the WASI 0.2
 //! packages published under a namespace prefix and fetched back by name.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
@@ -12,6 +12,13 @@ use support::{Registry, Wkg};
 /// namespace to it over plain http.
 fn setup() -> (Registry, Wkg) {
     let registry = Registry::anonymous();
+    let wkg = working_dir(&registry);
+    (registry, wkg)
+}
+
+/// A working directory whose `config.toml` maps the `test` namespace to
+/// `registry` over plain http.
+fn working_dir(registry: &Registry) -> Wkg {
     let wkg = Wkg::new();
     let host = registry.host();
     std::fs::write(
@@ -19,7 +26,7 @@ fn setup() -> (Registry, Wkg) {
         support::registry_config(&host, &["test"]),
     )
     .unwrap();
-    (registry, wkg)
+    wkg
 }
 
 fn publish(wkg: &Wkg, args: &[&str]) -> support::Run {
@@ -816,7 +823,8 @@ fn a_large_wit_package_publishes_by_its_name() {
 /// into the package and published as annotations.
 #[test]
 fn the_readmes_metadata_example_is_accepted() {
-    let (registry, wkg) = setup();
+    let registry = support::shared_anonymous();
+    let wkg = working_dir(registry);
     wit_dir(
         &wkg,
         "wit",
@@ -836,7 +844,7 @@ fn the_readmes_metadata_example_is_accepted() {
     .unwrap();
     let run = publish(&wkg, &["wit"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let (manifest, _) = artifact(&registry, "test/meta", "0.1.0");
+    let (manifest, _) = artifact(registry, "test/meta", "0.1.0");
     let annotations = &manifest["annotations"];
     let expected = [
         (

@@ -1,0 +1,17 @@
+//! The integration tests, one test binary: the native `wkg` and the host
+//! library against real registries (`support`). One binary links wasmtime
+//! once, and its tests run in parallel threads of one process, so those that
+//! need no registry of their own share one (`support::shared_anonymous`).
+
+mod support;
+
+mod api;
+mod auth;
+mod compose;
+mod config;
+mod deps;
+mod get;
+mod oci;
+mod publish;
+mod tls;
+mod wasmtime;
