@@ -302,9 +302,11 @@ pub fn sweep_leftovers(dest: &Path, suffix: &str) {
 
 /// Replaces the directory `dir` with `staged` (a complete tree beside it):
 /// the old tree is moved aside (`.<name>.<hex>.old`), the new one moved in,
-/// then the old one removed. A kill between the two renames leaves the old
-/// tree aside, which [`repair_dir`] moves back. Callers repair before they
-/// stage.
+/// then the old one renamed `.<name>.<hex>.del` and removed. A kill between
+/// the first two renames leaves the old tree aside, whole, which
+/// [`repair_dir`] moves back; a kill while it is being removed leaves a
+/// part of it under the `.del` name, which is never moved back. Callers
+/// repair before they stage.
 ///
 /// # Errors
 /// A rename that fails; the old tree is then moved back.
@@ -321,7 +323,17 @@ pub fn replace_dir(dir: &Path, staged: &Path) -> std::io::Result<()> {
         return Err(e);
     }
     if had_old {
-        let _ = std::fs::remove_dir_all(&aside);
+        let name = aside
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let trash = aside.with_file_name(format!("{}.del", name.trim_end_matches(".old")));
+        let doomed = if std::fs::rename(&aside, &trash).is_ok() {
+            trash
+        } else {
+            aside
+        };
+        let _ = std::fs::remove_dir_all(&doomed);
     }
     Ok(())
 }
@@ -342,14 +354,15 @@ pub fn temporary_beside(path: &Path, suffix: &str) -> std::path::PathBuf {
 /// Undoes what runs killed inside [`replace_dir`] left, in one pass over
 /// `dir`'s parent: when `dir` is missing and an old tree was moved aside,
 /// the newest such tree is moved back; staged and old trees of dead runs
-/// ([`leftover_age`]), and staged trees of earlier versions, are removed.
-/// Best effort.
+/// ([`leftover_age`]), and staged trees of earlier versions, are removed,
+/// and trees half removed (`.del`) at once. Best effort.
 pub fn repair_dir(dir: &Path) {
     let Some((parent, stem)) = parent_and_name(dir) else {
         return;
     };
     let mut aside = Vec::new();
     let mut stale = Vec::new();
+    let mut trash = Vec::new();
     for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
             continue;
@@ -358,6 +371,8 @@ pub fn repair_dir(dir: &Path) {
             aside.push(entry);
         } else if is_temporary(&name, stem, "tmp") || is_legacy_staging(&name, stem) {
             stale.push(entry.path());
+        } else if is_temporary(&name, stem, "del") {
+            trash.push(entry.path());
         }
     }
     aside.sort_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
@@ -371,6 +386,9 @@ pub fn repair_dir(dir: &Path) {
         if older_than(&path, age) {
             remove(&path);
         }
+    }
+    for path in trash {
+        remove(&path);
     }
 }
 
@@ -472,6 +490,33 @@ impl Drop for TempFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run killed while removing the old tree, then the next one killed
+    /// between its two renames: `deps` is missing, beside it the whole old
+    /// tree and what is left of the one before. The whole one comes back.
+    #[test]
+    fn a_tree_half_removed_is_never_moved_back() {
+        let parent = std::env::temp_dir().join(format!("wkg-repair-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&parent);
+        let deps = parent.join("deps");
+        let whole = parent.join(".deps.00000000000000aa.old");
+        let half = parent.join(".deps.00000000000000bb.del");
+        for (tree, files) in [(&whole, &["a.wit", "b.wit"][..]), (&half, &["a.wit"][..])] {
+            std::fs::create_dir_all(tree).unwrap();
+            for file in files {
+                std::fs::write(tree.join(file), "package a:b;").unwrap();
+            }
+        }
+        repair_dir(&deps);
+        let mut restored: Vec<String> = std::fs::read_dir(&deps)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        restored.sort();
+        assert_eq!(restored, ["a.wit", "b.wit"]);
+        assert!(!half.exists() && !whole.exists());
+        std::fs::remove_dir_all(&parent).unwrap();
+    }
 
     #[test]
     fn a_preopen_holds_the_paths_below_it_by_whole_components() {

@@ -177,3 +177,119 @@ fn host_policy_matches_host_and_port() {
     assert!(!policy.allows("evil.example"));
     assert!(HostPolicy::Any.allows("anything:1"));
 }
+
+/// A missing package, release, dependency, WIT directory or config file is
+/// `not-found` through the export, from an OCI registry and from a local
+/// one alike: each layer's typed error keeps its kind up to the WIT
+/// `error` variant.
+#[test]
+fn not_found_is_not_found_from_every_source() {
+    let registry = support::shared_anonymous();
+    let wkg = Wkg::new();
+    std::fs::write(
+        wkg.path("oci.toml"),
+        support::registry_config(&registry.host(), &["kinds"]),
+    )
+    .unwrap();
+    std::fs::write(
+        wkg.path("local.toml"),
+        "[namespace_registries]\nkinds = \"files\"\n\n[registry.files.local]\nroot = \"reg\"\n",
+    )
+    .unwrap();
+    let write = |path: &str, text: &str| {
+        let path = wkg.path(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "dep/dep.wit",
+        "package kinds:dep@1.0.0;\n\ninterface api {\n  f: func();\n}\n",
+    );
+    write(
+        "app/wit/app.wit",
+        "package kinds:app;\n\nworld app {\n  import kinds:missing/api@1.0.0;\n}\n",
+    );
+    let cwd = wkg.cwd.path().to_owned();
+    runtime().block_on(async {
+        let host = wkg_host::Wkg::new(CodeCache::Dir(wkg.path("code"))).unwrap();
+        for source in ["oci", "local"] {
+            let invocation = Invocation::default().preopen(&cwd, ".", true);
+            let mut client = host.client(invocation).await.unwrap();
+            let options = RegistryOptions {
+                config: Some(format!("{source}.toml")),
+                cache: Some("cache".into()),
+                registry: None,
+            };
+            let published = client.publish("dep", None, &options).await.unwrap();
+            assert!(published.is_ok(), "{source}: {published:?}");
+
+            let not_found = |what: &str, answer: Result<(), RegistryError>| match answer {
+                Err(RegistryError::NotFound(m)) => m,
+                other => panic!("{source}, {what}: {other:?}"),
+            };
+            let ignore = |_| ();
+            let m = not_found(
+                "a missing package",
+                client
+                    .resolve("kinds:nope@1.0.0", &options)
+                    .await
+                    .unwrap()
+                    .map(ignore),
+            );
+            assert!(m.contains("kinds:nope"), "{source}: {m}");
+            not_found(
+                "a package without releases",
+                client
+                    .resolve("kinds:nope", &options)
+                    .await
+                    .unwrap()
+                    .map(ignore),
+            );
+            let m = not_found(
+                "a missing release",
+                client
+                    .fetch_bytes("kinds:dep@9.9.9", &options)
+                    .await
+                    .unwrap()
+                    .map(|_| ()),
+            );
+            assert!(m.contains("kinds:dep@9.9.9"), "{source}: {m}");
+            let m = not_found(
+                "a missing dependency",
+                client
+                    .fetch_dependencies("app/wit", &options)
+                    .await
+                    .unwrap()
+                    .map(|_| ()),
+            );
+            assert!(m.contains("kinds:missing"), "{source}: {m}");
+            not_found(
+                "a missing WIT directory",
+                client
+                    .fetch_dependencies("nowhere", &options)
+                    .await
+                    .unwrap()
+                    .map(|_| ()),
+            );
+            let missing_config = RegistryOptions {
+                config: Some("missing.toml".into()),
+                ..options.clone()
+            };
+            not_found(
+                "a missing config file",
+                client
+                    .resolve("kinds:dep@1.0.0", &missing_config)
+                    .await
+                    .unwrap()
+                    .map(ignore),
+            );
+            // And what exists is found.
+            let found = client.resolve("kinds:dep", &options).await.unwrap();
+            assert_eq!(
+                found.map(|r| r.version).ok().as_deref(),
+                Some("1.0.0"),
+                "{source}"
+            );
+        }
+    });
+}
