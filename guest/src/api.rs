@@ -5,13 +5,13 @@
 
 use std::path::PathBuf;
 
-use wkg_core::package::{PackageRef, PackageSpec, Registry, Version};
+use wkg_core::package::{PackageRef, PackageSpec, Registry};
 
-use crate::cache::{Cache, copy_atomic};
+use crate::cache::copy_atomic;
 use crate::error::Kind;
 use crate::io::FileError;
 use crate::ops;
-use crate::packages::{Registries, Source};
+use crate::ops::release::Found;
 use crate::settings::Settings;
 
 /// Why an operation failed: the WIT `error` case ([`Kind`], from the typed
@@ -89,54 +89,21 @@ fn invalid(e: &(dyn std::error::Error + 'static)) -> ApiError {
     ApiError::new(Kind::InvalidInput, e)
 }
 
-/// A resolved release, with the source it came from.
-struct Found {
-    source: Source,
-    package: PackageRef,
-    release: crate::packages::Release,
-    registry: String,
-}
-
-impl Found {
-    fn api(&self) -> ApiRelease {
-        ApiRelease {
-            package: self.package.to_string(),
-            version: self.release.version.to_string(),
-            registry: self.registry.clone(),
-            digest: self.release.digest.to_string(),
-        }
+/// The WIT `release` of what [`ops::release::find`] found.
+fn release(found: &Found) -> ApiRelease {
+    ApiRelease {
+        package: found.package.to_string(),
+        version: found.release.version.to_string(),
+        registry: found.registry.to_string(),
+        digest: found.release.digest.to_string(),
     }
 }
 
 async fn find(spec: &str, opts: &ApiOptions) -> Result<Found, ApiError> {
     let spec: PackageSpec = spec.parse().map_err(|e| invalid(&e))?;
     let (package, version) = spec.into_parts();
-    let registries = Registries::load(&opts.settings())?;
     let registry = opts.registry()?;
-    let source = registries.source(&package, registry.as_ref()).await?;
-    let version = match version {
-        Some(v) => v,
-        None => source
-            .versions(&package)
-            .await?
-            .into_iter()
-            .max()
-            .ok_or_else(|| ApiError {
-                kind: Kind::NotFound,
-                message: format!("package `{package}` has no releases"),
-            })?,
-    };
-    let release = source.release(&package, &version).await?;
-    let registry = match registry {
-        Some(r) => r.to_string(),
-        None => registries.registry_name(&package)?.to_string(),
-    };
-    Ok(Found {
-        source,
-        package,
-        release,
-        registry,
-    })
+    Ok(ops::release::find(package, version, registry.as_ref(), &opts.settings()).await?)
 }
 
 /// `resolve`: the release `spec` names, the highest version without one.
@@ -144,7 +111,7 @@ async fn find(spec: &str, opts: &ApiOptions) -> Result<Found, ApiError> {
 /// # Errors
 /// [`ApiError`], classified from the underlying failure.
 pub async fn resolve(spec: &str, opts: &ApiOptions) -> Result<ApiRelease, ApiError> {
-    Ok(find(spec, opts).await?.api())
+    Ok(release(&find(spec, opts).await?))
 }
 
 /// `list-versions`: every version, lowest first.
@@ -153,12 +120,8 @@ pub async fn resolve(spec: &str, opts: &ApiOptions) -> Result<ApiRelease, ApiErr
 /// [`ApiError`].
 pub async fn list_versions(package: &str, opts: &ApiOptions) -> Result<Vec<String>, ApiError> {
     let package: PackageRef = package.parse().map_err(|e| invalid(&e))?;
-    let registries = Registries::load(&opts.settings())?;
-    let source = registries
-        .source(&package, opts.registry()?.as_ref())
-        .await?;
-    let mut versions: Vec<Version> = source.versions(&package).await?;
-    versions.sort();
+    let registry = opts.registry()?;
+    let versions = ops::release::versions(&package, registry.as_ref(), &opts.settings()).await?;
     Ok(versions.iter().map(ToString::to_string).collect())
 }
 
@@ -172,13 +135,9 @@ pub async fn fetch_to_file(
     opts: &ApiOptions,
 ) -> Result<ApiRelease, ApiError> {
     let found = find(spec, opts).await?;
-    let cache = Cache::open(&opts.settings())?;
-    let content = found
-        .source
-        .content(&found.package, &found.release, &cache)
-        .await?;
+    let content = found.content(&opts.settings()).await?;
     copy_atomic(&content, path.as_ref()).map_err(FileError::on("writing", path.as_ref()))?;
-    Ok(found.api())
+    Ok(release(&found))
 }
 
 /// `fetch-bytes`: the verified content in memory.
@@ -187,13 +146,9 @@ pub async fn fetch_to_file(
 /// [`ApiError`].
 pub async fn fetch_bytes(spec: &str, opts: &ApiOptions) -> Result<(ApiRelease, Vec<u8>), ApiError> {
     let found = find(spec, opts).await?;
-    let cache = Cache::open(&opts.settings())?;
-    let content = found
-        .source
-        .content(&found.package, &found.release, &cache)
-        .await?;
+    let content = found.content(&opts.settings()).await?;
     let bytes = std::fs::read(&content).map_err(FileError::on("reading", &content))?;
-    Ok((found.api(), bytes))
+    Ok((release(&found), bytes))
 }
 
 /// `publish`: as `wkg publish <path> [--package <package>]`.
@@ -248,6 +203,8 @@ pub async fn fetch_dependencies(
 #[cfg(test)]
 mod tests {
     use std::io::ErrorKind;
+
+    use wkg_core::package::Version;
 
     use super::*;
     use crate::{deps, packages, settings};

@@ -1,6 +1,6 @@
 //! Typed calls into the component's `wasm-pkg:client/registry` export.
 
-use anyhow::Result;
+use wasmtime::Result;
 use wasmtime::Store;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -37,9 +37,7 @@ impl Client {
         options: &RegistryOptions,
     ) -> Result<Answer<Release>> {
         let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
-            .call_resolve(&mut self.store, spec, options)
-            .await?)
+        registry.call_resolve(&mut self.store, spec, options).await
     }
 
     /// Every version of `package`, lowest first.
@@ -52,9 +50,9 @@ impl Client {
         options: &RegistryOptions,
     ) -> Result<Answer<Vec<String>>> {
         let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
+        registry
             .call_list_versions(&mut self.store, package, options)
-            .await?)
+            .await
     }
 
     /// The verified content of a release, written to `path` (a path the
@@ -69,9 +67,9 @@ impl Client {
         options: &RegistryOptions,
     ) -> Result<Answer<Release>> {
         let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
+        registry
             .call_fetch_to_file(&mut self.store, spec, path, options)
-            .await?)
+            .await
     }
 
     /// The verified content of a release, in memory.
@@ -84,9 +82,9 @@ impl Client {
         options: &RegistryOptions,
     ) -> Result<Answer<(Release, Vec<u8>)>> {
         let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
+        registry
             .call_fetch_bytes(&mut self.store, spec, options)
-            .await?)
+            .await
     }
 
     /// Publishes the file or WIT directory at `path`.
@@ -100,9 +98,9 @@ impl Client {
         options: &RegistryOptions,
     ) -> Result<Answer<Release>> {
         let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
+        registry
             .call_publish(&mut self.store, path, package, options)
-            .await?)
+            .await
     }
 
     /// Fetches the dependencies of the WIT directory `wit_dir`.
@@ -115,9 +113,9 @@ impl Client {
         options: &RegistryOptions,
     ) -> Result<Answer<Vec<Release>>> {
         let registry = self.bindings.wasm_pkg_client_registry();
-        Ok(registry
+        registry
             .call_fetch_dependencies(&mut self.store, wit_dir, options)
-            .await?)
+            .await
     }
 
     /// What [`Output::Capture`](crate::Output::Capture) caught so far: (stdout, stderr).

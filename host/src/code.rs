@@ -15,9 +15,9 @@ use std::fs;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
 use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::{Result, format_err};
 
 /// `align` bytes of alignment for what it holds.
 #[repr(C, align(65536))]
@@ -129,7 +129,7 @@ pub(crate) fn load(
     cache: Option<&Path>,
 ) -> Result<Component> {
     let Some(dir) = cache else {
-        return Component::new(engine, bytes).map_err(|e| anyhow!("compiling wkg.wasm: {e:?}"));
+        return Component::new(engine, bytes).map_err(|e| format_err!("compiling wkg.wasm: {e:?}"));
     };
     let file = cache_file(engine, dir, key);
     if file.is_file()
@@ -139,7 +139,7 @@ pub(crate) fn load(
     }
     let code = engine
         .precompile_component(bytes)
-        .map_err(|e| anyhow!("compiling wkg.wasm: {e:?}"))?;
+        .map_err(|e| format_err!("compiling wkg.wasm: {e:?}"))?;
     // A cache that cannot be written only costs the next start its speed.
     store(dir, &file, &code);
     #[allow(unsafe_code)]
@@ -220,7 +220,7 @@ fn deserialize(engine: &Engine, file: &Path) -> Result<Component> {
     // with `precompile_component`, named after the hash of the component and
     // of the engine's compatibility settings; wasmtime checks the header of
     // the artifact and refuses code from another version or configuration.
-    Ok(unsafe { Component::deserialize_file(engine, file) }?)
+    unsafe { Component::deserialize_file(engine, file) }
 }
 
 /// Where compiled code is kept between runs.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use wasmtime::Result;
 
 use crate::{HostPolicy, Proxies, Trust};
 

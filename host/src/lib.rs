@@ -3,7 +3,7 @@
 //! preopened directories chosen by the embedder, the exit code returned.
 //!
 //! ```no_run
-//! # async fn demo() -> anyhow::Result<()> {
+//! # async fn demo() -> wasmtime::Result<()> {
 //! let wkg = wkg_host::Wkg::new(wkg_host::CodeCache::Default)?;
 //! let code = wkg
 //!     .run(wkg_host::Invocation::new(["wkg", "--version"]))
@@ -27,9 +27,9 @@
 
 use std::hash::{Hash, Hasher};
 
-use anyhow::{Result, anyhow};
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, Store};
+use wasmtime::{Result, format_err};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
@@ -180,7 +180,7 @@ impl Wkg {
     /// (tokens, registry metadata are not shared between calls).
     ///
     /// ```no_run
-    /// # async fn demo() -> anyhow::Result<()> {
+    /// # async fn demo() -> wasmtime::Result<()> {
     /// use wkg_host::{CodeCache, Invocation, RegistryOptions, Wkg};
     /// let wkg = Wkg::new(CodeCache::Default)?;
     /// let invocation = Invocation::default()
@@ -204,7 +204,7 @@ impl Wkg {
         let pre = self
             .client
             .as_ref()
-            .ok_or_else(|| anyhow!("this wkg.wasm does not export wasm-pkg:client/registry"))?;
+            .ok_or_else(|| format_err!("this wkg.wasm does not export wasm-pkg:client/registry"))?;
         let (mut store, stdout, stderr) = self.store(&invocation)?;
         let bindings = pre.instantiate_async(&mut store).await?;
         Ok(Client {
@@ -285,8 +285,9 @@ impl Wkg {
             } else {
                 FsPerms::ReadOnly
             };
-            wasi.preopened_dir(&p.host, &p.guest, perms)
-                .map_err(|e| anyhow!("opening `{}` for the component: {e}", p.host.display()))?;
+            wasi.preopened_dir(&p.host, &p.guest, perms).map_err(|e| {
+                format_err!("opening `{}` for the component: {e}", p.host.display())
+            })?;
         }
         let state = State {
             wasi: wasi.build(),

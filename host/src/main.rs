@@ -141,6 +141,7 @@ fn run() -> anyhow::Result<i32> {
             ..Default::default()
         })
         .await
+        .map_err(anyhow::Error::from)
     })?;
     modes.restore();
     if code == 0 && side.edit {

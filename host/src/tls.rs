@@ -7,12 +7,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result, anyhow, bail};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use wasmtime::error::Context as _;
+use wasmtime::{Result, bail, format_err};
 use wkg_core::config::{CertificateEncoding, Config, RegistryMapping};
 
 /// The TLS trust of one run, beyond the Mozilla roots compiled in.
@@ -44,7 +45,7 @@ impl Trust {
         let certs = CertificateDer::pem_slice_iter(text)
             .map(|c| c.map(|c| c.to_vec()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow!("malformed PEM: {e}"))?;
+            .map_err(|e| format_err!("malformed PEM: {e}"))?;
         if certs.is_empty() {
             bail!("no `-----BEGIN CERTIFICATE-----` block");
         }
@@ -119,7 +120,7 @@ impl Trust {
         let mut roots = Vec::new();
         for file in &self.root_files {
             let read = std::fs::read(file)
-                .map_err(anyhow::Error::from)
+                .map_err(wasmtime::Error::from)
                 .and_then(|pem| Trust::pem_certificates(&pem));
             match read {
                 Ok(certs) => roots.extend(certs),
@@ -165,7 +166,7 @@ impl Trust {
             for der in everywhere.chain(own.map(|(_, der)| der)) {
                 roots
                     .add(CertificateDer::from(der.clone()))
-                    .map_err(|e| anyhow!("an extra root certificate for `{authority}`: {e}"))?;
+                    .map_err(|e| format_err!("an extra root certificate for `{authority}`: {e}"))?;
             }
             builder.with_root_certificates(roots).with_no_client_auth()
         };
@@ -189,7 +190,7 @@ fn decode_base64(text: &str) -> Result<Vec<u8>> {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(compact)
-        .map_err(|e| anyhow!("`der` data must be base64: {e}"))
+        .map_err(|e| format_err!("`der` data must be base64: {e}"))
 }
 
 /// `accept_invalid_certificates`: any certificate chain is accepted; the

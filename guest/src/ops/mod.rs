@@ -1,13 +1,14 @@
 //! The operations the commands and the `wasm-pkg:client/registry` export
 //! both run, on plain values (paths, package refs, [`Settings`]): fetching
 //! and updating a project's dependencies, building and publishing
-//! packages. Nothing here knows the command line; the commands print the
+//! packages, finding releases. Nothing here knows the command line; the commands print the
 //! outcomes.
 //!
 //! [`Settings`]: crate::settings::Settings
 
 pub mod project;
 pub mod publish;
+pub mod release;
 
 use crate::error::{BoxError, Kind};
 
