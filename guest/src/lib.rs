@@ -30,3 +30,6 @@ pub mod progress;
 pub mod settings;
 pub mod wit;
 pub mod workspace;
+
+#[cfg(test)]
+mod tests;

@@ -2,21 +2,21 @@
 //! command prints them (`Error: ` and the causes): WIT that does not parse
 //! (file, line, column and the snippet), a semver break, config files, a
 //! workspace, a dependency that cannot be had. Compared with
-//! `tests/snapshots/errors.txt`; `BLESS=1 cargo test -p wkg-guest --test
-//! errors` rewrites it (as wit-parser's tests do); review the diff.
+//! `src/tests/snapshots/errors.txt`; `BLESS=1 cargo test -p wkg-guest
+//! --lib` rewrites it (as wit-parser's tests do); review the diff.
 //!
 //! Runs natively: everything here is in memory or in a temporary directory
 //! (std's files, no wasi import).
 
 use std::path::Path;
 
-use wkg_guest::error::render;
-use wkg_guest::{deps, ops, packages, settings, wit, workspace};
+use crate::error::render;
+use crate::{deps, ops, packages, settings, wit, workspace};
 
-/// A fresh directory for one case, under the target directory.
+/// A fresh directory for one case, in the temporary directory.
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("errors")
+    let dir = std::env::temp_dir()
+        .join(format!("wkg-errors-{}", std::process::id()))
         .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -167,7 +167,10 @@ fn rendered_errors_match_the_snapshot() {
     for (what, rendered) in cases() {
         out.push_str(&format!("--- {what}\nError: {rendered}\n"));
     }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/errors.txt");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/tests/snapshots/errors.txt"
+    );
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(path, &out).unwrap();
         return;
