@@ -442,7 +442,7 @@ impl Source {
                 other => other,
             })?;
         let manifest = parse_manifest(&manifest.bytes, package, version)?;
-        let layer = manifest.wasm_layer().map_err(Error::NotWasm)?.clone();
+        let layer = wasm_layer(&manifest, package, version)?.clone();
         Ok(Release {
             version: version.clone(),
             digest: layer.digest.clone(),
@@ -523,7 +523,7 @@ impl Source {
             .pull_manifest(repository, &version.to_string())
             .await?;
         let manifest = parse_manifest(&manifest.bytes, package, version)?;
-        let layer = manifest.wasm_layer().map_err(Error::NotWasm)?;
+        let layer = wasm_layer(&manifest, package, version)?;
         Ok(client.pull_blob_bytes(repository, layer, limit).await?)
     }
 
@@ -574,4 +574,19 @@ fn parse_manifest(
         version: version.clone(),
         source,
     })
+}
+
+/// The wasm layer of `package@version`'s manifest, read tolerantly
+/// ([`ImageManifest::wasm_content`](wkg_core::manifest::ImageManifest::wasm_content));
+/// a note on stderr when it is not the CNCF format.
+fn wasm_layer<'m>(
+    manifest: &'m wkg_core::manifest::ImageManifest,
+    package: &PackageRef,
+    version: &Version,
+) -> Result<&'m Descriptor, Error> {
+    let content = manifest.wasm_content().map_err(Error::NotWasm)?;
+    if let Some(note) = content.flavour.note() {
+        eprintln!("note: `{package}@{version}` is {note}");
+    }
+    Ok(content.layer)
 }

@@ -10,6 +10,7 @@ mod auth;
 mod compose;
 mod config;
 mod deps;
+mod flavours;
 mod get;
 mod oci;
 mod publish;

@@ -26,6 +26,16 @@ pub const WASM_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 /// Layer media type of a wasm artifact.
 pub const WASM_LAYER_MEDIA_TYPE: &str = "application/wasm";
 /// Pre-defined annotation holding a human-readable title (file name).
+/// The wasm layer type wasmCloud pushed (with its
+/// `application/vnd.wasmcloud.actor.archive.config` config), still in
+/// registries.
+pub const LEGACY_MODULE_LAYER_MEDIA_TYPE: &str =
+    "application/vnd.module.wasm.content.layer.v1+wasm";
+/// The wasm layer type of the earlier `wasm-to-oci` tool.
+pub const LEGACY_WASM_LAYER_MEDIA_TYPE: &str = "application/vnd.wasm.content.layer.v1+wasm";
+/// The config of a Spin application: several layers, which Spin reads.
+pub const SPIN_APPLICATION_CONFIG_MEDIA_TYPE: &str =
+    "application/vnd.fermyon.spin.application.v1+config";
 pub const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
 /// Pre-defined annotation: the version of the packaged software.
 pub const VERSION_ANNOTATION: &str = "org.opencontainers.image.version";
@@ -154,6 +164,70 @@ pub enum ManifestError {
         /// The config's media type.
         media_type: String,
     },
+    /// An application of several layers that another tool reads.
+    #[error("this is {what} (config `{media_type}`), not a single wasm component; {tool} reads it")]
+    Application {
+        /// What the artifact is.
+        what: &'static str,
+        /// Its config media type.
+        media_type: String,
+        /// The tool that reads it.
+        tool: &'static str,
+    },
+}
+
+/// How a pulled manifest carries its wasm ([`ImageManifest::wasm_content`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Flavour {
+    /// The CNCF wasm artifact format: one `application/wasm` layer and the
+    /// wasm config (what wkg pushes).
+    Cncf,
+    /// One `application/wasm` layer with another config (an empty one, as
+    /// `oras push x.wasm:application/wasm` writes, or an image config).
+    PlainWasm {
+        /// The config's media type.
+        config: String,
+    },
+    /// One layer of a legacy wasm type ([`LEGACY_MODULE_LAYER_MEDIA_TYPE`],
+    /// [`LEGACY_WASM_LAYER_MEDIA_TYPE`]).
+    Legacy {
+        /// The layer's media type.
+        layer: String,
+    },
+}
+
+impl Flavour {
+    /// A one-line note for people when the artifact is not in the CNCF
+    /// format (what it is, and that its wasm layer was taken).
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Flavour::Cncf => None,
+            Flavour::PlainWasm { config } => Some(format!(
+                "not a CNCF wasm artifact (config `{config}`, not `{WASM_CONFIG_MEDIA_TYPE}`); \
+                 read its one `{WASM_LAYER_MEDIA_TYPE}` layer"
+            )),
+            Flavour::Legacy { layer } => Some(format!(
+                "a legacy wasm artifact (layer `{layer}`); read its wasm layer"
+            )),
+        }
+    }
+}
+
+/// The wasm layer of a pulled manifest, and how it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WasmContent<'a> {
+    pub layer: &'a Descriptor,
+    pub flavour: Flavour,
+}
+
+fn is_wasm_layer_type(media_type: &str) -> bool {
+    [
+        WASM_LAYER_MEDIA_TYPE,
+        LEGACY_MODULE_LAYER_MEDIA_TYPE,
+        LEGACY_WASM_LAYER_MEDIA_TYPE,
+    ]
+    .contains(&media_type)
 }
 
 fn is_index_type(media_type: &str) -> bool {
@@ -248,6 +322,56 @@ impl ImageManifest {
             });
         }
         Ok(layer)
+    }
+
+    /// The wasm layer to pull, read tolerantly (pushing stays strict,
+    /// [`ImageManifest::wasm`]): one layer of a wasm type
+    /// (`application/wasm` or a legacy one) with any config, or the CNCF
+    /// format. wkg 0.16.1 accepts only the CNCF format
+    /// ([`ImageManifest::wasm_layer`]).
+    ///
+    /// # Errors
+    /// [`ManifestError::ImageIndex`]; [`ManifestError::Application`] for a
+    /// Spin application; [`ManifestError::NotWasmLayerCount`] for no layer
+    /// or several; [`ManifestError::NotWasmLayer`] for one layer of
+    /// another type.
+    pub fn wasm_content(&self) -> Result<WasmContent<'_>, ManifestError> {
+        if let Some(media_type) = &self.media_type
+            && is_index_type(media_type)
+        {
+            return Err(ManifestError::ImageIndex {
+                media_type: media_type.clone(),
+            });
+        }
+        if self.config.media_type == SPIN_APPLICATION_CONFIG_MEDIA_TYPE {
+            return Err(ManifestError::Application {
+                what: "a Spin application",
+                media_type: self.config.media_type.clone(),
+                tool: "Spin (`spin registry pull`)",
+            });
+        }
+        let [layer] = self.layers.as_slice() else {
+            return Err(ManifestError::NotWasmLayerCount {
+                count: self.layers.len(),
+            });
+        };
+        if !is_wasm_layer_type(&layer.media_type) {
+            return Err(ManifestError::NotWasmLayer {
+                media_type: layer.media_type.clone(),
+            });
+        }
+        let flavour = if layer.media_type != WASM_LAYER_MEDIA_TYPE {
+            Flavour::Legacy {
+                layer: layer.media_type.clone(),
+            }
+        } else if self.config.media_type == WASM_CONFIG_MEDIA_TYPE {
+            Flavour::Cncf
+        } else {
+            Flavour::PlainWasm {
+                config: self.config.media_type.clone(),
+            }
+        };
+        Ok(WasmContent { layer, flavour })
     }
 
     /// The title annotation of the wasm layer, if any (wkg names pulled

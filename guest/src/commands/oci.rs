@@ -122,7 +122,11 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
         }
         let manifest = ImageManifest::from_json(&manifest.bytes)
             .with_context(|| format!("invalid manifest for `{reference}`"))?;
-        let layer = manifest.wasm_layer()?.clone();
+        let content = manifest.wasm_content()?;
+        if let Some(note) = content.flavour.note() {
+            eprintln!("note: `{reference}` is {note}");
+        }
+        let layer = content.layer.clone();
         let progress = Progress::new("Downloading", layer.size);
         client
             .pull_blob(&repository, &layer, &output, &progress)

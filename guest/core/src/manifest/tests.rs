@@ -264,3 +264,97 @@ fn rfc3339_known_instants() {
     // Does not panic at the extreme.
     assert!(format_rfc3339_utc(u64::MAX, u32::MAX).ends_with(".999999Z"));
 }
+
+#[test]
+fn pulls_read_every_single_layer_wasm_flavour() {
+    let with = |config: &str, layers: &[&str]| {
+        let mut m = wasm_manifest();
+        m.config.media_type = config.to_owned();
+        m.layers = layers
+            .iter()
+            .map(|t| Descriptor::new(*t, digest(LAYER), 5))
+            .collect();
+        m
+    };
+    const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+    const IMAGE: &str = "application/vnd.oci.image.config.v1+json";
+    const ACTOR: &str = "application/vnd.wasmcloud.actor.archive.config";
+    let good: &[(&str, &[&str], Flavour)] = &[
+        (
+            WASM_CONFIG_MEDIA_TYPE,
+            &[WASM_LAYER_MEDIA_TYPE],
+            Flavour::Cncf,
+        ),
+        (
+            EMPTY,
+            &[WASM_LAYER_MEDIA_TYPE],
+            Flavour::PlainWasm {
+                config: EMPTY.into(),
+            },
+        ),
+        (
+            IMAGE,
+            &[WASM_LAYER_MEDIA_TYPE],
+            Flavour::PlainWasm {
+                config: IMAGE.into(),
+            },
+        ),
+        (
+            ACTOR,
+            &[LEGACY_MODULE_LAYER_MEDIA_TYPE],
+            Flavour::Legacy {
+                layer: LEGACY_MODULE_LAYER_MEDIA_TYPE.into(),
+            },
+        ),
+        (
+            EMPTY,
+            &[LEGACY_WASM_LAYER_MEDIA_TYPE],
+            Flavour::Legacy {
+                layer: LEGACY_WASM_LAYER_MEDIA_TYPE.into(),
+            },
+        ),
+    ];
+    for (config, layers, flavour) in good {
+        let m = with(config, layers);
+        let content = m.wasm_content().unwrap_or_else(|e| panic!("{config}: {e}"));
+        assert_eq!(&content.flavour, flavour);
+        assert_eq!(content.layer.digest, digest(LAYER));
+        assert_eq!(content.flavour.note().is_none(), *flavour == Flavour::Cncf);
+    }
+    let bad: &[(&str, &[&str], &str)] = &[
+        (
+            SPIN_APPLICATION_CONFIG_MEDIA_TYPE,
+            &[
+                WASM_LAYER_MEDIA_TYPE,
+                "application/vnd.fermyon.spin.application.v1+config",
+            ],
+            "this is a Spin application (config `application/vnd.fermyon.spin.application.v1+config`), \
+             not a single wasm component; Spin (`spin registry pull`) reads it",
+        ),
+        (
+            EMPTY,
+            &[WASM_LAYER_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE],
+            "manifest has 2 layers; a wasm artifact has exactly one `application/wasm` layer",
+        ),
+        (
+            EMPTY,
+            &[],
+            "manifest has 0 layers; a wasm artifact has exactly one `application/wasm` layer",
+        ),
+        (
+            IMAGE,
+            &["application/vnd.oci.image.layer.v1.tar+gzip"],
+            "layer media type is `application/vnd.oci.image.layer.v1.tar+gzip`, expected `application/wasm`",
+        ),
+    ];
+    for (config, layers, message) in bad {
+        let e = with(config, layers).wasm_content().unwrap_err();
+        assert_eq!(e.to_string(), *message);
+    }
+    let mut index = wasm_manifest();
+    index.media_type = Some(INDEX_MEDIA_TYPE.into());
+    assert!(matches!(
+        index.wasm_content(),
+        Err(ManifestError::ImageIndex { .. })
+    ));
+}

@@ -1,0 +1,255 @@
+//! Pulling what other tools push: a wasm layer with an empty or image
+//! config (as `oras push x.wasm:application/wasm` writes), the legacy wasm
+//! layer types, a manifest without `mediaType`; each pulled with a note,
+//! and a Spin application refused with a message naming the tool that
+//! reads it. The artifacts are crafted straight through the registry API.
+
+use sha2::{Digest, Sha256};
+
+use crate::support::{self, Registry, Wkg};
+
+const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+
+fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// A blob upload: `POST …/blobs/uploads/`, then the bytes in one `PUT`.
+fn put_blob(registry: &Registry, repository: &str, bytes: &[u8]) -> String {
+    let d = digest(bytes);
+    let host = registry.host();
+    let start = format!("http://{host}/v2/{repository}/blobs/uploads/");
+    let res = agent().post(&start).send_empty().unwrap();
+    assert_eq!(res.status(), 202, "starting an upload at {start}");
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let location = if location.starts_with('/') {
+        format!("http://{host}{location}")
+    } else {
+        location
+    };
+    let separator = if location.contains('?') { '&' } else { '?' };
+    let res = agent()
+        .put(&format!("{location}{separator}digest={d}"))
+        .header("Content-Type", "application/octet-stream")
+        .send(bytes)
+        .unwrap();
+    assert_eq!(res.status(), 201, "finishing the upload of {d}");
+    d
+}
+
+/// Pushes an artifact: `config` (media type, bytes), `layers` (media type,
+/// bytes), the manifest with `mediaType` when `typed`.
+fn push(
+    registry: &Registry,
+    repository: &str,
+    tag: &str,
+    config: (&str, &[u8]),
+    layers: &[(&str, &[u8])],
+    typed: bool,
+) {
+    let descriptor = |media_type: &str, bytes: &[u8]| {
+        serde_json::json!({
+            "mediaType": media_type,
+            "digest": put_blob(registry, repository, bytes),
+            "size": bytes.len(),
+        })
+    };
+    let mut manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "config": descriptor(config.0, config.1),
+        "layers": layers.iter().map(|(t, b)| descriptor(t, b)).collect::<Vec<_>>(),
+    });
+    let media_type = "application/vnd.oci.image.manifest.v1+json";
+    if typed {
+        manifest["mediaType"] = media_type.into();
+    }
+    let url = format!("http://{}/v2/{repository}/manifests/{tag}", registry.host());
+    let res = agent()
+        .put(&url)
+        .header("Content-Type", media_type)
+        .send(serde_json::to_vec(&manifest).unwrap().as_slice())
+        .unwrap();
+    assert_eq!(res.status(), 201, "manifest push to {url}");
+}
+
+/// (repository name, config (media type, bytes), layer media type, manifest
+/// with `mediaType`, the note expected).
+type Case<'a> = (&'a str, (&'a str, &'a [u8]), &'a str, bool, Option<&'a str>);
+
+#[test]
+fn pulls_read_every_single_layer_wasm_flavour_with_a_note() {
+    let registry = support::shared_anonymous();
+    let wkg = Wkg::new();
+    let wasm: &[u8] = b"\0asm\x0d\x00\x01\x00flavoured";
+    let image_config: &[u8] = br#"{"architecture":"wasm","os":"wasip2"}"#;
+    let actor_config: &[u8] = br#"{"name":"actor"}"#;
+    let cases: &[Case] = &[
+        (
+            "oras-empty",
+            (EMPTY, b"{}"),
+            "application/wasm",
+            true,
+            Some("not a CNCF wasm artifact (config `application/vnd.oci.empty.v1+json`"),
+        ),
+        (
+            "image-config",
+            ("application/vnd.oci.image.config.v1+json", image_config),
+            "application/wasm",
+            true,
+            Some("not a CNCF wasm artifact"),
+        ),
+        (
+            "wasmcloud-legacy",
+            (
+                "application/vnd.wasmcloud.actor.archive.config",
+                actor_config,
+            ),
+            "application/vnd.module.wasm.content.layer.v1+wasm",
+            true,
+            Some(
+                "a legacy wasm artifact (layer `application/vnd.module.wasm.content.layer.v1+wasm`)",
+            ),
+        ),
+        (
+            "wasm-to-oci-legacy",
+            (EMPTY, b"{}"),
+            "application/vnd.wasm.content.layer.v1+wasm",
+            true,
+            Some("a legacy wasm artifact"),
+        ),
+        (
+            "untyped-cncf",
+            ("application/vnd.wasm.config.v0+json", b"{}"),
+            "application/wasm",
+            false,
+            None,
+        ),
+    ];
+    for (name, config, layer, typed, note) in cases {
+        let repository = format!("flavours/{name}");
+        push(
+            registry,
+            &repository,
+            "1.0.0",
+            *config,
+            &[(*layer, wasm)],
+            *typed,
+        );
+        let reference = format!("{}/{repository}:1.0.0", registry.host());
+        let out = format!("{name}.wasm");
+        let run = wkg.run(&[
+            "oci",
+            "pull",
+            &reference,
+            "--insecure",
+            &registry.host(),
+            "-o",
+            &out,
+        ]);
+        assert_eq!(run.code, 0, "{name}: {run:?}");
+        assert_eq!(std::fs::read(wkg.path(&out)).unwrap(), wasm, "{name}");
+        match note {
+            Some(note) => assert!(
+                run.stderr
+                    .contains(&format!("note: `{reference}` is {note}")),
+                "{name}: {}",
+                run.stderr
+            ),
+            None => assert!(!run.stderr.contains("note:"), "{name}: {}", run.stderr),
+        }
+    }
+}
+
+#[test]
+fn a_spin_application_is_refused_naming_spin_and_nothing_is_written() {
+    let registry = support::shared_anonymous();
+    let wkg = Wkg::new();
+    push(
+        registry,
+        "flavours/spin-app",
+        "1.0.0",
+        ("application/vnd.fermyon.spin.application.v1+config", b"{}"),
+        &[
+            (
+                "application/vnd.wasm.content.layer.v1+wasm",
+                b"\0asm\x01\0\0\0",
+            ),
+            ("application/vnd.fermyon.spin.application.v1+config", b"{}"),
+        ],
+        true,
+    );
+    let reference = format!("{}/flavours/spin-app:1.0.0", registry.host());
+    let run = wkg.run(&[
+        "oci",
+        "pull",
+        &reference,
+        "--insecure",
+        &registry.host(),
+        "-o",
+        "app.wasm",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("this is a Spin application"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("spin registry pull"), "{}", run.stderr);
+    assert!(!wkg.path("app.wasm").exists());
+}
+
+#[test]
+fn get_reads_a_package_pushed_by_another_tool() {
+    let registry = support::shared_anonymous();
+    let wkg = Wkg::new();
+    // A WIT package, built by us, pushed as `oras push` would.
+    std::fs::create_dir_all(wkg.path("wit")).unwrap();
+    std::fs::write(
+        wkg.path("wit/pkg.wit"),
+        "package flavoured:pkg@1.0.0;\n\ninterface api {\n  f: func();\n}\n",
+    )
+    .unwrap();
+    let run = wkg.run(&["build", "-o", "pkg.wasm", "--cache", "cache"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let bytes = std::fs::read(wkg.path("pkg.wasm")).unwrap();
+    push(
+        registry,
+        "flavoured/pkg",
+        "1.0.0",
+        (EMPTY, b"{}"),
+        &[("application/wasm", &bytes)],
+        true,
+    );
+    std::fs::write(
+        wkg.path("config.toml"),
+        support::registry_config(&registry.host(), &["flavoured"]),
+    )
+    .unwrap();
+    let run = wkg.run(&[
+        "get",
+        "flavoured:pkg@1.0.0",
+        "--config",
+        "config.toml",
+        "--cache",
+        "cache",
+        "-o",
+        "got.wasm",
+        "--format",
+        "wasm",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read(wkg.path("got.wasm")).unwrap(), bytes);
+    assert!(
+        run.stderr
+            .contains("note: `flavoured:pkg@1.0.0` is not a CNCF wasm artifact"),
+        "{}",
+        run.stderr
+    );
+}
