@@ -172,3 +172,78 @@ pub fn created_time(file: Option<&Path>) -> Result<String, CreatedError> {
         since.subsec_nanos(),
     ))
 }
+
+/// Why no wasm manifest could be pulled.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum PullError {
+    /// The registry's refusal, or a transport error.
+    #[error(transparent)]
+    Oci(#[from] oci::Error),
+    /// A manifest that does not parse.
+    #[error(transparent)]
+    Manifest(#[from] wkg_core::manifest::ManifestError),
+    /// An image index with no entry to pull.
+    #[error(transparent)]
+    Index(#[from] wkg_core::index::IndexError),
+}
+
+crate::debug_as_message!(PullError);
+
+impl PullError {
+    pub fn kind(&self) -> crate::error::Kind {
+        match self {
+            PullError::Oci(e) => e.kind(),
+            PullError::Manifest(_) | PullError::Index(_) => crate::error::Kind::InvalidInput,
+        }
+    }
+}
+
+/// A pulled manifest to read a wasm layer from.
+#[derive(Debug)]
+pub struct WasmManifest {
+    pub manifest: ImageManifest,
+    /// The bytes as pulled (of the entry, through an index).
+    pub pulled: oci::remote::PulledManifest,
+    /// The index entry's platform when `target` named an image index or a
+    /// Docker manifest list (`os/architecture`, or `unknown`).
+    pub through_index: Option<String>,
+}
+
+/// `target`'s manifest in `repository`, or, when that is an image index or
+/// a Docker manifest list, the manifest of its wasm entry (else of its only
+/// entry; [`wkg_core::index::ImageIndex::wasm_entry`]).
+///
+/// # Errors
+/// [`PullError`].
+pub async fn pull_wasm_manifest(
+    client: &Client,
+    repository: &str,
+    target: &str,
+) -> Result<WasmManifest, PullError> {
+    let pulled = client.pull_manifest(repository, target).await?;
+    match ImageManifest::from_json(&pulled.bytes) {
+        Ok(manifest) => Ok(WasmManifest {
+            manifest,
+            pulled,
+            through_index: None,
+        }),
+        Err(wkg_core::manifest::ManifestError::ImageIndex { .. }) => {
+            let index = wkg_core::index::ImageIndex::from_json(&pulled.bytes)?;
+            let entry = index.wasm_entry()?;
+            let platform = entry
+                .platform
+                .as_ref()
+                .map_or("unknown".into(), wkg_core::index::Platform::display);
+            let pulled = client
+                .pull_manifest(repository, &entry.digest.to_string())
+                .await?;
+            Ok(WasmManifest {
+                manifest: ImageManifest::from_json(&pulled.bytes)?,
+                pulled,
+                through_index: Some(platform),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -79,6 +79,14 @@ pub enum Error {
     /// A manifest that is no wasm artifact.
     #[error(transparent)]
     NotWasm(ManifestError),
+    /// An image index with no entry to pull.
+    #[error("image index of `{package}@{version}`")]
+    Index {
+        package: PackageRef,
+        version: Version,
+        #[source]
+        source: wkg_core::index::IndexError,
+    },
     /// An OCI release without its layer (a bug).
     #[error("release of `{0}` has no layer")]
     NoLayer(PackageRef),
@@ -100,7 +108,10 @@ impl Error {
             Error::Oci(e) => e.kind(),
             Error::LocalRelease { cause, .. } => crate::error::io_kind(cause),
             Error::File(e) => e.kind(),
-            Error::InvalidManifest { .. } | Error::NotWasm(_) | Error::NoLayer(_) => Kind::Other,
+            Error::InvalidManifest { .. }
+            | Error::NotWasm(_)
+            | Error::Index { .. }
+            | Error::NoLayer(_) => Kind::Other,
         }
     }
 }
@@ -431,17 +442,7 @@ impl Source {
                 client, repository, ..
             } => (client, repository),
         };
-        let manifest = client
-            .pull_manifest(repository, &version.to_string())
-            .await
-            .map_err(|e| match e {
-                oci::Error::NotFound { detail, .. } => oci::Error::NotFound {
-                    what: format!("package `{package}@{version}`"),
-                    detail,
-                },
-                other => other,
-            })?;
-        let manifest = parse_manifest(&manifest.bytes, package, version)?;
+        let manifest = release_manifest(client, repository, package, version).await?;
         let layer = wasm_layer(&manifest, package, version)?.clone();
         Ok(Release {
             version: version.clone(),
@@ -519,10 +520,7 @@ impl Source {
                 client, repository, ..
             } => (client, repository),
         };
-        let manifest = client
-            .pull_manifest(repository, &version.to_string())
-            .await?;
-        let manifest = parse_manifest(&manifest.bytes, package, version)?;
+        let manifest = release_manifest(client, repository, package, version).await?;
         let layer = wasm_layer(&manifest, package, version)?;
         Ok(client.pull_blob_bytes(repository, layer, limit).await?)
     }
@@ -563,17 +561,43 @@ impl Source {
     }
 }
 
-/// The manifest of `package@version`, parsed.
-fn parse_manifest(
-    bytes: &[u8],
+/// The manifest of `package@version`, through an image index when the
+/// tag names one (its wasm entry, with a note on stderr).
+async fn release_manifest(
+    client: &Client,
+    repository: &str,
     package: &PackageRef,
     version: &Version,
 ) -> Result<wkg_core::manifest::ImageManifest, Error> {
-    wkg_core::manifest::ImageManifest::from_json(bytes).map_err(|source| Error::InvalidManifest {
-        package: package.clone(),
-        version: version.clone(),
-        source,
-    })
+    use crate::artifact::PullError;
+    let pulled = crate::artifact::pull_wasm_manifest(client, repository, &version.to_string())
+        .await
+        .map_err(|e| match e {
+            PullError::Oci(oci::Error::NotFound { detail, .. }) => {
+                Error::Oci(oci::Error::NotFound {
+                    what: format!("package `{package}@{version}`"),
+                    detail,
+                })
+            }
+            PullError::Oci(other) => Error::Oci(other),
+            PullError::Manifest(source) => Error::InvalidManifest {
+                package: package.clone(),
+                version: version.clone(),
+                source,
+            },
+            PullError::Index(source) => Error::Index {
+                package: package.clone(),
+                version: version.clone(),
+                source,
+            },
+        })?;
+    if let Some(platform) = &pulled.through_index {
+        eprintln!(
+            "note: `{package}@{version}` is an image index; using its `{platform}` entry {}",
+            pulled.pulled.digest
+        );
+    }
+    Ok(pulled.manifest)
 }
 
 /// The wasm layer of `package@version`'s manifest, read tolerantly

@@ -44,8 +44,31 @@ fn put_blob(registry: &Registry, repository: &str, bytes: &[u8]) -> String {
     d
 }
 
+/// `PUT …/manifests/<reference>` of `bytes` as `media_type`.
+fn put_manifest(
+    registry: &Registry,
+    repository: &str,
+    reference: &str,
+    media_type: &str,
+    bytes: &[u8],
+) {
+    let url = format!(
+        "http://{}/v2/{repository}/manifests/{reference}",
+        registry.host()
+    );
+    let res = agent()
+        .put(&url)
+        .header("Content-Type", media_type)
+        .send(bytes)
+        .unwrap();
+    assert_eq!(res.status(), 201, "manifest push to {url}");
+}
+
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
 /// Pushes an artifact: `config` (media type, bytes), `layers` (media type,
-/// bytes), the manifest with `mediaType` when `typed`.
+/// bytes), the manifest with `mediaType` when `typed`, tagged `tag`;
+/// returns the manifest's digest and size.
 fn push(
     registry: &Registry,
     repository: &str,
@@ -53,7 +76,7 @@ fn push(
     config: (&str, &[u8]),
     layers: &[(&str, &[u8])],
     typed: bool,
-) {
+) -> (String, usize) {
     let descriptor = |media_type: &str, bytes: &[u8]| {
         serde_json::json!({
             "mediaType": media_type,
@@ -66,18 +89,57 @@ fn push(
         "config": descriptor(config.0, config.1),
         "layers": layers.iter().map(|(t, b)| descriptor(t, b)).collect::<Vec<_>>(),
     });
-    let media_type = "application/vnd.oci.image.manifest.v1+json";
     if typed {
-        manifest["mediaType"] = media_type.into();
+        manifest["mediaType"] = MANIFEST.into();
     }
-    let url = format!("http://{}/v2/{repository}/manifests/{tag}", registry.host());
-    let res = agent()
-        .put(&url)
-        .header("Content-Type", media_type)
-        .send(serde_json::to_vec(&manifest).unwrap().as_slice())
-        .unwrap();
-    assert_eq!(res.status(), 201, "manifest push to {url}");
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    put_manifest(registry, repository, tag, MANIFEST, &bytes);
+    (digest(&bytes), bytes.len())
 }
+
+/// An index entry: manifest digest, size, platform `(os, architecture)`.
+type Entry<'a> = (String, usize, Option<(&'a str, &'a str)>);
+
+/// Pushes an index (`media_type`) of `entries` (manifest digest, size,
+/// platform `(os, architecture)`), tagged `tag`.
+fn push_index(
+    registry: &Registry,
+    repository: &str,
+    tag: &str,
+    media_type: &str,
+    entries: &[Entry],
+) {
+    let entry_type = if media_type == DOCKER_LIST {
+        "application/vnd.docker.distribution.manifest.v2+json"
+    } else {
+        MANIFEST
+    };
+    let manifests: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|(d, size, platform)| {
+            let mut e = serde_json::json!({"mediaType": entry_type, "digest": d, "size": size});
+            if let Some((os, architecture)) = platform {
+                e["platform"] = serde_json::json!({"os": os, "architecture": architecture});
+            }
+            e
+        })
+        .collect();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media_type,
+        "manifests": manifests,
+    });
+    put_manifest(
+        registry,
+        repository,
+        tag,
+        media_type,
+        &serde_json::to_vec(&index).unwrap(),
+    );
+}
+
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 
 /// (repository name, config (media type, bytes), layer media type, manifest
 /// with `mediaType`, the note expected).
@@ -249,6 +311,131 @@ fn get_reads_a_package_pushed_by_another_tool() {
     assert!(
         run.stderr
             .contains("note: `flavoured:pkg@1.0.0` is not a CNCF wasm artifact"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_image_index_gives_its_wasm_entry_or_its_only_one() {
+    let registry = support::shared_anonymous();
+    let wkg = Wkg::new();
+    let wasm: &[u8] = b"\0asm\x0d\x00\x01\x00indexed";
+    let cncf = ("application/vnd.wasm.config.v0+json", &b"{}"[..]);
+    let image = ("application/vnd.oci.image.config.v1+json", &b"{}"[..]);
+    let tar = "application/vnd.oci.image.layer.v1.tar+gzip";
+    let repository = "flavours/indexed";
+    let (w, w_size) = push(
+        registry,
+        repository,
+        "wasm",
+        cncf,
+        &[("application/wasm", wasm)],
+        true,
+    );
+    let (d, d_size) = push(
+        registry,
+        repository,
+        "decoy",
+        image,
+        &[(tar, b"not wasm")],
+        true,
+    );
+    push_index(
+        registry,
+        repository,
+        "1.0.0",
+        INDEX,
+        &[
+            (d.clone(), d_size, Some(("linux", "amd64"))),
+            (w.clone(), w_size, Some(("wasip2", "wasm"))),
+        ],
+    );
+    push_index(
+        registry,
+        repository,
+        "only",
+        DOCKER_LIST,
+        &[(w.clone(), w_size, None)],
+    );
+    push_index(
+        registry,
+        repository,
+        "no-wasm",
+        INDEX,
+        &[
+            (d.clone(), d_size, Some(("linux", "amd64"))),
+            (d.clone(), d_size, Some(("linux", "arm64"))),
+        ],
+    );
+    let host = registry.host();
+    let pull = |tag: &str, out: &str| {
+        let reference = format!("{host}/{repository}:{tag}");
+        wkg.run(&["oci", "pull", &reference, "--insecure", &host, "-o", out])
+    };
+    let run = pull("1.0.0", "index.wasm");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read(wkg.path("index.wasm")).unwrap(), wasm);
+    assert!(
+        run.stderr
+            .contains("is an image index; pulling its `wasip2/wasm` entry"),
+        "{}",
+        run.stderr
+    );
+    let run = pull("only", "only.wasm");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read(wkg.path("only.wasm")).unwrap(), wasm);
+    assert!(run.stderr.contains("`unknown` entry"), "{}", run.stderr);
+
+    let run = pull("no-wasm", "none.wasm");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("the image index has no wasm entry (`os` `wasip2`, `wasip1` or `wasi`, `architecture` `wasm`); its platforms: linux/amd64, linux/arm64"),
+        "{}",
+        run.stderr
+    );
+    assert!(!wkg.path("none.wasm").exists());
+
+    // A referrers fallback tag is no release.
+    let tag = format!("sha256-{}", &w["sha256:".len()..]);
+    let run = pull(&tag, "refs.wasm");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "is a referrers tag: the OCI 1.1 fallback index of what is attached to `{w}`"
+        )) && run
+            .stderr
+            .contains(&format!("pull `{host}/{repository}@{w}`")),
+        "{}",
+        run.stderr
+    );
+    assert!(!wkg.path("refs.wasm").exists());
+
+    // A package release whose tag names an index.
+    std::fs::write(
+        wkg.path("config.toml"),
+        support::registry_config(&host, &["flavours"]),
+    )
+    .unwrap();
+    let run = wkg.run(&[
+        "get",
+        "flavours:indexed@1.0.0",
+        "--config",
+        "config.toml",
+        "--cache",
+        "cache",
+        "-o",
+        "got.wasm",
+        "--format",
+        "wasm",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read(wkg.path("got.wasm")).unwrap(), wasm);
+    assert!(
+        run.stderr.contains(
+            "note: `flavours:indexed@1.0.0` is an image index; using its `wasip2/wasm` entry"
+        ),
         "{}",
         run.stderr
     );

@@ -55,6 +55,7 @@ pub mod cache;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod index;
 mod json;
 pub mod lock;
 pub mod manifest;

@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use wkg_core::auth::Actions;
-use wkg_core::manifest::{INDEX_MEDIA_TYPE, ImageManifest};
 use wkg_core::reference::Reference;
 
-use crate::artifact::{Artifact, Description};
+use crate::artifact::{Artifact, Description, pull_wasm_manifest};
 use crate::cache::Cache;
 use crate::component::{self, HASH_FIRST};
 use crate::http::Timeouts;
@@ -112,16 +111,27 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from(format!("{}.wasm", reference.file_stem())));
     check_output(&output)?;
 
+    if let Some(subject) = reference
+        .tag()
+        .and_then(wkg_core::index::referrers_tag_subject)
+    {
+        let (registry, repository) = (reference.registry(), reference.repository());
+        bail!(
+            "`{reference}` is a referrers tag: the OCI 1.1 fallback index of what is attached \
+             to `{subject}` (signatures, attestations), not a release; pull \
+             `{registry}/{repository}@{subject}` for the artifact itself"
+        );
+    }
     let pulled = async {
         client.authenticate(&repository, Actions::Pull).await?;
-        let manifest = client
-            .pull_manifest(&repository, &reference.target())
-            .await?;
-        if manifest.media_type.as_deref() == Some(INDEX_MEDIA_TYPE) {
-            bail!("`{reference}` is an image index, not a wasm artifact manifest");
+        let pulled = pull_wasm_manifest(&client, &repository, &reference.target()).await?;
+        if let Some(platform) = &pulled.through_index {
+            eprintln!(
+                "note: `{reference}` is an image index; pulling its `{platform}` entry {}",
+                pulled.pulled.digest
+            );
         }
-        let manifest = ImageManifest::from_json(&manifest.bytes)
-            .with_context(|| format!("invalid manifest for `{reference}`"))?;
+        let manifest = pulled.manifest;
         let content = manifest.wasm_content()?;
         if let Some(note) = content.flavour.note() {
             eprintln!("note: `{reference}` is {note}");

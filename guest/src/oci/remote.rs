@@ -12,7 +12,8 @@ use http::{Method, StatusCode};
 use wkg_core::auth::Actions;
 use wkg_core::digest::{Digest, Verifier};
 use wkg_core::manifest::{
-    DOCKER_MANIFEST_MEDIA_TYPE, Descriptor, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE,
+    DOCKER_MANIFEST_LIST_MEDIA_TYPE, DOCKER_MANIFEST_MEDIA_TYPE, Descriptor, INDEX_MEDIA_TYPE,
+    MANIFEST_MEDIA_TYPE,
 };
 use wkg_core::tags::{Pagination, TagList, next_link};
 use wkg_core::urls::{resolve_location, with_digest_param};
@@ -72,6 +73,7 @@ impl Client {
             MANIFEST_MEDIA_TYPE,
             DOCKER_MANIFEST_MEDIA_TYPE,
             INDEX_MEDIA_TYPE,
+            DOCKER_MANIFEST_LIST_MEDIA_TYPE,
         ]
         .join(", ");
         let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull)
