@@ -440,3 +440,30 @@ fn an_image_index_gives_its_wasm_entry_or_its_only_one() {
         run.stderr
     );
 }
+
+/// `oci push` of a tag that is not a semver version into a repository of
+/// package releases warns that `get` will not see it (wasm-pkg-tools#69);
+/// into any other repository it says nothing.
+#[test]
+fn a_non_semver_tag_among_releases_is_warned_about() {
+    const GREET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/greet.wasm");
+    let registry = support::shared_anonymous();
+    let wkg = Wkg::new();
+    let host = registry.host();
+    let push = |repository: &str, tag: &str| {
+        let reference = format!("{host}/{repository}:{tag}");
+        let run = wkg.run(&["oci", "push", &reference, GREET, "--insecure", &host]);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stderr
+    };
+    let warning = "is not a semver version, and `tags/releases` holds package releases";
+    let first = push("tags/releases", "1.0.0");
+    assert!(!first.contains("warning"), "{first}");
+    let latest = push("tags/releases", "latest");
+    assert!(
+        latest.contains(&format!("warning: `latest` {warning} (such as `1.0.0`)")),
+        "{latest}"
+    );
+    let plain = push("tags/plain", "latest");
+    assert!(!plain.contains("warning"), "{plain}");
+}

@@ -192,7 +192,33 @@ pub async fn push(args: PushArgs) -> anyhow::Result<()> {
         .with_context(|| format!("unable to push `{}` to `{reference}`", args.file.display()))?;
     println!("pushed: {reference}");
     println!("digest: {digest}");
+    if let Some(tag) = reference.tag() {
+        warn_if_invisible_to_get(&client, &repository, tag).await;
+    }
     Ok(())
+}
+
+/// A tag that is not a semver version, pushed into a repository whose other
+/// tags are (a package's releases): `wkg get` and dependency resolution
+/// read only semver tags, so they will not see it (wasm-pkg-tools#69).
+/// Costs a tag list for non-semver tags only; best effort.
+async fn warn_if_invisible_to_get(client: &Client, repository: &str, tag: &str) {
+    if tag.parse::<wkg_core::package::Version>().is_ok() {
+        return;
+    }
+    let Ok(tags) = client.list_tags(repository).await else {
+        return;
+    };
+    if let Some(release) = tags
+        .iter()
+        .find(|t| t.parse::<wkg_core::package::Version>().is_ok())
+    {
+        eprintln!(
+            "warning: `{tag}` is not a semver version, and `{repository}` holds package \
+             releases (such as `{release}`); `wkg get` and dependency resolution read only \
+             semver tags, so they will not see this push"
+        );
+    }
 }
 
 /// Refuses an output path that cannot be written before anything is
