@@ -190,15 +190,6 @@ pub enum PullError {
 
 crate::debug_as_message!(PullError);
 
-impl PullError {
-    pub fn kind(&self) -> crate::error::Kind {
-        match self {
-            PullError::Oci(e) => e.kind(),
-            PullError::Manifest(_) | PullError::Index(_) => crate::error::Kind::InvalidInput,
-        }
-    }
-}
-
 /// A pulled manifest to read a wasm layer from.
 #[derive(Debug)]
 pub struct WasmManifest {

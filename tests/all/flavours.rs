@@ -145,6 +145,12 @@ const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+
 /// with `mediaType`, the note expected).
 type Case<'a> = (&'a str, (&'a str, &'a [u8]), &'a str, bool, Option<&'a str>);
 
+/// `wkg get <spec> -o got.wasm --format wasm` with `config.toml`.
+fn get_wasm(wkg: &Wkg, spec: &str) -> support::Run {
+    let args = ["get", spec, "--config", "config.toml", "--cache", "cache"];
+    wkg.run(&[&args[..], &["-o", "got.wasm", "--format", "wasm"]].concat())
+}
+
 #[test]
 fn pulls_read_every_single_layer_wasm_flavour_with_a_note() {
     let registry = support::shared_anonymous();
@@ -294,18 +300,7 @@ fn get_reads_a_package_pushed_by_another_tool() {
         support::registry_config(&registry.host(), &["flavoured"]),
     )
     .unwrap();
-    let run = wkg.run(&[
-        "get",
-        "flavoured:pkg@1.0.0",
-        "--config",
-        "config.toml",
-        "--cache",
-        "cache",
-        "-o",
-        "got.wasm",
-        "--format",
-        "wasm",
-    ]);
+    let run = get_wasm(&wkg, "flavoured:pkg@1.0.0");
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(std::fs::read(wkg.path("got.wasm")).unwrap(), bytes);
     assert!(
@@ -411,6 +406,12 @@ fn an_image_index_gives_its_wasm_entry_or_its_only_one() {
         run.stderr
     );
     assert!(!wkg.path("refs.wasm").exists());
+    let asked = format!("/v2/{repository}/manifests/{tag}");
+    assert_eq!(
+        registry.requests("GET", &asked),
+        0,
+        "refused before any request"
+    );
 
     // A package release whose tag names an index.
     std::fs::write(
@@ -418,18 +419,7 @@ fn an_image_index_gives_its_wasm_entry_or_its_only_one() {
         support::registry_config(&host, &["flavours"]),
     )
     .unwrap();
-    let run = wkg.run(&[
-        "get",
-        "flavours:indexed@1.0.0",
-        "--config",
-        "config.toml",
-        "--cache",
-        "cache",
-        "-o",
-        "got.wasm",
-        "--format",
-        "wasm",
-    ]);
+    let run = get_wasm(&wkg, "flavours:indexed@1.0.0");
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(std::fs::read(wkg.path("got.wasm")).unwrap(), wasm);
     assert!(

@@ -104,13 +104,6 @@ async fn client(reference: &Reference, connection: Connection) -> anyhow::Result
 /// verified, written to `--output` or `<repository with / → _>.wasm`.
 pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
     let reference = args.reference;
-    let repository = reference.repository().to_owned();
-    let client = client(&reference, args.connection).await?;
-    let output = args
-        .output
-        .unwrap_or_else(|| PathBuf::from(format!("{}.wasm", reference.file_stem())));
-    check_output(&output)?;
-
     if let Some(subject) = reference
         .tag()
         .and_then(wkg_core::index::referrers_tag_subject)
@@ -122,6 +115,13 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
              `{registry}/{repository}@{subject}` for the artifact itself"
         );
     }
+    let repository = reference.repository().to_owned();
+    let client = client(&reference, args.connection).await?;
+    let output = args
+        .output
+        .unwrap_or_else(|| PathBuf::from(format!("{}.wasm", reference.file_stem())));
+    check_output(&output)?;
+
     let pulled = async {
         client.authenticate(&repository, Actions::Pull).await?;
         let pulled = pull_wasm_manifest(&client, &repository, &reference.target()).await?;
