@@ -16,7 +16,7 @@ use wkg_core::manifest::{
 
 use crate::component::Inspection;
 use crate::oci::remote::{BlobSource, Pushed};
-use crate::oci::{self, Client};
+use crate::oci::{self, Store};
 
 /// An artifact ready to push.
 #[derive(Debug)]
@@ -72,18 +72,18 @@ impl Artifact {
     /// The registry's refusal, transport and I/O errors.
     pub async fn push(
         self,
-        client: &Client,
+        store: &Store,
         repository: &str,
         tag: &str,
     ) -> Result<Digest, oci::Error> {
-        client.authenticate(repository, Actions::PullPush).await?;
-        let (digest, pushed) = client
+        store.authenticate(repository, Actions::PullPush).await?;
+        let (digest, pushed) = store
             .push_blob(repository, self.content, self.digest.as_ref(), self.size)
             .await?;
         if pushed == Pushed::Existed {
             crate::progress::status(
                 "Skipped",
-                format!("blob {digest} (already in the registry)"),
+                format!("blob {digest} (already in {})", store.describe(repository)),
             );
         }
         let description = self.description;
@@ -111,7 +111,7 @@ impl Artifact {
             layer,
             (!annotations.is_empty()).then_some(annotations),
         );
-        client
+        store
             .push_blob(
                 repository,
                 BlobSource::Bytes(config),
@@ -119,7 +119,7 @@ impl Artifact {
                 config_descriptor.size,
             )
             .await?;
-        client
+        store
             .push_manifest(repository, tag, MANIFEST_MEDIA_TYPE, manifest.to_json())
             .await
     }
@@ -208,11 +208,11 @@ pub struct WasmManifest {
 /// # Errors
 /// [`PullError`].
 pub async fn pull_wasm_manifest(
-    client: &Client,
+    store: &Store,
     repository: &str,
     target: &str,
 ) -> Result<WasmManifest, PullError> {
-    let pulled = client.pull_manifest(repository, target).await?;
+    let pulled = store.pull_manifest(repository, target).await?;
     match ImageManifest::from_json(&pulled.bytes) {
         Ok(manifest) => Ok(WasmManifest {
             manifest,
@@ -226,7 +226,7 @@ pub async fn pull_wasm_manifest(
                 .platform
                 .as_ref()
                 .map_or("unknown".into(), wkg_core::index::Platform::display);
-            let pulled = client
+            let pulled = store
                 .pull_manifest(repository, &entry.digest.to_string())
                 .await?;
             Ok(WasmManifest {

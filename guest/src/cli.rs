@@ -46,6 +46,9 @@ pub enum Command {
     /// Commands for interacting with OCI registries
     #[command(subcommand)]
     Oci(OciCommand),
+    /// Copy the releases a lock pins (with their referrers) to another registry or into OCI
+    /// image layouts, for air-gapped use
+    Mirror(commands::mirror::MirrorArgs),
     /// Build a WIT package from a directory. By default, this will fetch all dependencies needed
     /// and encode them in the WIT package. This will generate a lock file that can be used to
     /// fetch the dependencies in the future
@@ -68,6 +71,12 @@ pub enum OciCommand {
     Pull(commands::oci::PullArgs),
     /// Push a component to an OCI registry
     Push(commands::oci::PushArgs),
+    /// Write the artifact `push` would push into an OCI image layout, without uploading
+    Build(commands::oci::BuildArgs),
+    /// List the referrers of a manifest (signatures, attestations, SBOMs)
+    Discover(commands::oci::DiscoverArgs),
+    /// Attach a file to a manifest as a referrer
+    Attach(commands::oci::AttachArgs),
 }
 
 /// Deprecated aliases of the top-level commands.
@@ -120,12 +129,26 @@ fn user_paths(command: &Command) -> Vec<UserPath<'_>> {
             out.push((p, "cache directory", true));
         }
     }
+    fn layout_path<'a>(location: &'a commands::oci::Location, out: &mut Vec<UserPath<'a>>) {
+        if let commands::oci::Location::Layout(l) = location {
+            out.push((Path::new(&l.dir), "image layout", true));
+        }
+    }
     let mut out = Vec::new();
     match command {
         Command::Config(a) => common(&a.common, &mut out),
         Command::Get(a) => {
             let dir = a.output.as_os_str().to_string_lossy().ends_with('/');
             out.push((&a.output, "output", dir));
+            common(&a.common, &mut out);
+        }
+        Command::Mirror(a) => {
+            if let Some(lock) = &a.lock {
+                out.push((lock, "lock file", false));
+            }
+            if let Some(dir) = commands::mirror::layout_dir(&a.to) {
+                out.push((Path::new(dir), "image layout", true));
+            }
             common(&a.common, &mut out);
         }
         Command::Publish(a) => {
@@ -139,8 +162,21 @@ fn user_paths(command: &Command) -> Vec<UserPath<'_>> {
             if let Some(o) = &a.output {
                 out.push((o, "output", false));
             }
+            layout_path(&a.reference, &mut out);
         }
-        Command::Oci(OciCommand::Push(a)) => out.push((&a.file, "file", false)),
+        Command::Oci(OciCommand::Push(a)) => {
+            out.push((&a.file, "file", false));
+            layout_path(&a.reference, &mut out);
+        }
+        Command::Oci(OciCommand::Build(a)) => {
+            out.push((&a.file, "file", false));
+            out.push((&a.layout, "image layout", true));
+        }
+        Command::Oci(OciCommand::Discover(a)) => layout_path(&a.reference, &mut out),
+        Command::Oci(OciCommand::Attach(a)) => {
+            out.push((&a.file, "file", false));
+            layout_path(&a.reference, &mut out);
+        }
         Command::Build(a) | Command::Wit(WitCommand::Build(a)) => {
             out.push((&a.dir, "WIT directory", true));
             if let Some(o) = &a.output {
@@ -169,8 +205,12 @@ async fn dispatch(command: Command) -> commands::Result {
     match command {
         Command::Oci(OciCommand::Pull(args)) => commands::oci::pull(args).await,
         Command::Oci(OciCommand::Push(args)) => commands::oci::push(args).await,
+        Command::Oci(OciCommand::Build(args)) => commands::oci::build(args).await,
+        Command::Oci(OciCommand::Discover(args)) => commands::oci::discover(args).await,
+        Command::Oci(OciCommand::Attach(args)) => commands::oci::attach(args).await,
         Command::Config(args) => commands::config::run(args),
         Command::Get(args) => commands::get::run(args).await,
+        Command::Mirror(args) => commands::mirror::run(args).await,
         Command::Publish(args) => commands::publish::run(args).await,
         Command::Build(args) => commands::wit::build(args).await,
         Command::Fetch(args) => commands::wit::fetch(args).await,

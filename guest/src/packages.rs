@@ -20,8 +20,9 @@ use crate::cache::{Cache, copy_atomic, write_atomic};
 use crate::error::Kind;
 use crate::http::{self as wasi_http, Body, Timeouts};
 use crate::io::FileError;
+use crate::oci::layout::Layout;
 use crate::oci::remote::BlobSource;
-use crate::oci::{self, Client, credentials};
+use crate::oci::{self, Client, Store, credentials};
 use crate::progress::Progress;
 use crate::settings::{self, Settings, read_config};
 
@@ -140,9 +141,11 @@ pub struct Release {
 /// Where a package's releases come from.
 #[derive(Debug)]
 pub enum Source {
+    /// An OCI registry, or an OCI image layout per repository
+    /// (`<root>/<repository>`, `[registry.X.oci-layout]`).
     Oci {
         registry: Registry,
-        client: Client,
+        store: Store,
         repository: String,
     },
     /// `<root>/<namespace>/<name>/<version>.wasm`.
@@ -255,10 +258,20 @@ impl Registries {
             }
         }
         let registry = resolution.registry().clone();
-        if let Backend::Local { root } = resolution.backend() {
-            return Ok(Source::Local { root: root.into() });
-        }
         let location = resolution.oci_location();
+        match resolution.backend() {
+            Backend::Local { root } => return Ok(Source::Local { root: root.into() }),
+            Backend::Layout { root } => {
+                let (_, repository) = oci_repository(&location, &registry, package);
+                let layout = Layout::at(&Path::new(root).join(&repository));
+                return Ok(Source::Oci {
+                    registry,
+                    store: Store::Layout(layout),
+                    repository,
+                });
+            }
+            _ => {}
+        }
         if let Some(prefix) = location.namespace_prefix.as_deref()
             && !prefix.is_empty()
             && !prefix.ends_with('/')
@@ -312,7 +325,7 @@ impl Registries {
         }
         Ok(Source::Oci {
             registry,
-            client,
+            store: Store::Registry(client),
             repository,
         })
     }
@@ -367,9 +380,9 @@ impl Source {
     pub async fn versions(&self, package: &PackageRef) -> Result<Vec<Version>, Error> {
         match self {
             Source::Oci {
-                client, repository, ..
+                store, repository, ..
             } => {
-                let tags = match client.list_tags(repository).await {
+                let tags = match store.list_tags(repository).await {
                     Ok(tags) => tags,
                     Err(oci::Error::NotFound { .. }) => Vec::new(),
                     Err(e) => return Err(e.into()),
@@ -439,8 +452,8 @@ impl Source {
                 });
             }
             Source::Oci {
-                client, repository, ..
-            } => (client, repository),
+                store, repository, ..
+            } => (store, repository),
         };
         let manifest = release_manifest(client, repository, package, version).await?;
         let layer = wasm_layer(&manifest, package, version)?.clone();
@@ -467,11 +480,11 @@ impl Source {
             (
                 Source::Oci {
                     registry,
-                    client,
+                    store,
                     repository,
                 },
                 Some(layer),
-            ) => (registry, client, repository, layer),
+            ) => (registry, store, repository, layer),
             (Source::Local { root }, _) => {
                 return Ok(Source::local_path(root, package, &release.version));
             }
@@ -517,8 +530,8 @@ impl Source {
                 return Ok(std::fs::read(&path).map_err(FileError::on("reading", &path))?);
             }
             Source::Oci {
-                client, repository, ..
-            } => (client, repository),
+                store, repository, ..
+            } => (store, repository),
         };
         let manifest = release_manifest(client, repository, package, version).await?;
         let layer = wasm_layer(&manifest, package, version)?;
@@ -539,10 +552,10 @@ impl Source {
     ) -> Result<(), Error> {
         match self {
             Source::Oci {
-                client, repository, ..
+                store, repository, ..
             } => {
                 artifact
-                    .push(client, repository, &version.to_string())
+                    .push(store, repository, &version.to_string())
                     .await?;
             }
             Source::Local { root } => {
@@ -564,7 +577,7 @@ impl Source {
 /// The manifest of `package@version`, through an image index when the
 /// tag names one (its wasm entry, with a note on stderr).
 async fn release_manifest(
-    client: &Client,
+    client: &Store,
     repository: &str,
     package: &PackageRef,
     version: &Version,

@@ -41,21 +41,34 @@ pub struct HostSide {
 }
 
 /// Options that take a value, per command (after the global `--color`).
-fn takes_value(command: &str, option: &str) -> bool {
+fn takes_value(group: &str, command: &str, option: &str) -> bool {
     let common = matches!(option, "--config" | "--cache");
+    let connection = matches!(option, "-u" | "-p" | "--insecure");
+    if group == "oci" {
+        return common
+            || connection
+            || match command {
+                "pull" => matches!(option, "-o" | "--output"),
+                "push" | "build" => {
+                    matches!(
+                        option,
+                        "-a" | "--author" | "--annotation" | "--layout" | "--tag"
+                    )
+                }
+                "discover" => matches!(option, "--artifact-type" | "--format"),
+                "attach" => matches!(option, "--artifact-type" | "--media-type" | "--annotation"),
+                _ => false,
+            };
+    }
     common
         || match command {
             "get" => matches!(option, "-o" | "--output" | "--format" | "--registry"),
             "publish" => matches!(option, "--registry" | "--package"),
-            "pull" => matches!(option, "-o" | "--output" | "-u" | "-p" | "--insecure"),
-            "push" => matches!(
-                option,
-                "-a" | "--author" | "--annotation" | "-u" | "-p" | "--insecure"
-            ),
             "build" => matches!(option, "-d" | "--wit-dir" | "-o" | "--output"),
             "fetch" => matches!(option, "-t" | "--type"),
             "update" => matches!(option, "-d" | "--wit-dir" | "-t" | "--type"),
             "config" => option == "--default-registry",
+            "mirror" => matches!(option, "--lock" | "--to" | "-u" | "-p" | "--insecure"),
             _ => false,
         }
 }
@@ -82,8 +95,9 @@ impl HostSide {
                 None => return side,
             }
         }
-        side.project =
-            group == "wit" || matches!(command, "publish" | "build" | "fetch" | "update");
+        side.project = group == "wit"
+            || (group != "oci"
+                && matches!(command, "publish" | "build" | "fetch" | "update" | "mirror"));
         // `oci` keeps its digest hints of large files there.
         side.uses_cache = side.project || matches!(group, "get" | "oci");
         side.connects = side.uses_cache;
@@ -107,7 +121,7 @@ impl HostSide {
                 _ if !word.starts_with("--") && word.len() > 2 => (&word[..2], Some(&word[2..])),
                 _ => (word, None),
             };
-            if takes_value(command, name) {
+            if takes_value(group, command, name) {
                 let value = inline.or_else(|| words.next());
                 if let Some(value) = value {
                     options.push((name, value));
@@ -142,6 +156,40 @@ impl HostSide {
             }
         }
         let has = |names: &[&str]| options.iter().any(|(n, _)| names.contains(n));
+        if group == "oci" {
+            // An image layout in place of a registry reference.
+            let layout = positionals
+                .first()
+                .and_then(|p| wkg_core::layout::Location::parse(p)?.ok().map(|l| l.dir));
+            let reads_only = matches!(command, "pull" | "discover");
+            if let Some(typed) = layout {
+                side.paths.push(PathArg {
+                    typed: PathBuf::from(typed),
+                    dir: true,
+                    writable: !reads_only,
+                });
+            }
+            match command {
+                "push" | "attach" => {
+                    if let Some(typed) = positionals.get(1) {
+                        side.paths.push(file(typed, false));
+                    }
+                }
+                "build" => {
+                    if let Some(typed) = positionals.first() {
+                        side.paths.push(file(typed, false));
+                    }
+                    for &(name, value) in &options {
+                        if name == "--layout" {
+                            side.paths.push(dir(value));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            side.writes |= side.edit;
+            return side;
+        }
         match command {
             "publish" => {
                 for typed in positionals {
@@ -153,9 +201,17 @@ impl HostSide {
                     });
                 }
             }
-            "push" => {
-                if let Some(typed) = positionals.get(1) {
-                    side.paths.push(file(typed, false));
+            "mirror" => {
+                for &(name, value) in &options {
+                    match name {
+                        "--lock" => side.paths.push(file(value, false)),
+                        "--to" => {
+                            if let Some(d) = value.strip_prefix(wkg_core::layout::LOCATION_PREFIX) {
+                                side.paths.push(dir(d));
+                            }
+                        }
+                        _ => {}
+                    }
                 }
             }
             "fetch" => side
@@ -278,6 +334,31 @@ mod tests {
                 &[("../a.wasm", false, true)],
             ),
             (
+                "wkg oci pull oci-layout:../out:1 -o a.wasm",
+                &[("a.wasm", false, true), ("../out", true, false)],
+            ),
+            (
+                "wkg oci push oci-layout:../out ../a.wasm",
+                &[("../out", true, true), ("../a.wasm", false, false)],
+            ),
+            (
+                "wkg oci build ../a.wasm --layout ../out --tag 1.0.0",
+                &[("../a.wasm", false, false), ("../out", true, true)],
+            ),
+            (
+                "wkg oci attach --artifact-type t ghcr.io/a/b:1 ../sig.json",
+                &[("../sig.json", false, false)],
+            ),
+            (
+                "wkg oci discover oci-layout:../l:1 --format json",
+                &[("../l", true, false)],
+            ),
+            (
+                "wkg mirror --lock ../wkg.lock --to oci-layout:../air",
+                &[("../wkg.lock", false, false), ("../air", true, true)],
+            ),
+            ("wkg mirror --to 127.0.0.1:5000/mirror", &[]),
+            (
                 "wkg config --config ../c.toml",
                 &[("../c.toml", false, true)],
             ),
@@ -295,6 +376,8 @@ mod tests {
         assert!(s.edit && s.writes);
         let s = side("wkg oci pull ghcr.io/a/b:1");
         assert!(s.connects && s.uses_cache && !s.project);
+        let s = side("wkg oci build a.wasm --layout out");
+        assert!(!s.project && s.uses_cache);
         let s = side("wkg wit build");
         assert!(s.project && s.connects);
         assert!(!side("wkg --version").connects);

@@ -88,13 +88,15 @@ fn run() -> anyhow::Result<i32> {
         .flatten();
     let project_root = project_root.as_deref();
     let config = registry_config(&side, &env, project_root.unwrap_or(&cwd));
-    // `local` registries' roots, relative to the working directory as in wkg.
+    // `local` and `oci-layout` registries' roots, relative to the working
+    // directory as in wkg.
     let roots = config
         .registry_configs()
         .values()
-        .filter_map(|r| r.local())
-        .map(|local| PathArg {
-            typed: PathBuf::from(&local.root),
+        .flat_map(|r| [r.local().map(|l| l.root.as_str()), r.layout_root()])
+        .flatten()
+        .map(|root| PathArg {
+            typed: PathBuf::from(root),
             dir: true,
             writable: true,
         });

@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{self, Registry, Wkg};
 
-const EMPTY: &str = "application/vnd.oci.empty.v1+json";
+pub(crate) const EMPTY: &str = "application/vnd.oci.empty.v1+json";
 
-fn digest(bytes: &[u8]) -> String {
+pub(crate) fn digest(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
@@ -22,7 +22,7 @@ fn agent() -> ureq::Agent {
 }
 
 /// A blob upload: `POST …/blobs/uploads/`, then the bytes in one `PUT`.
-fn put_blob(registry: &Registry, repository: &str, bytes: &[u8]) -> String {
+pub(crate) fn put_blob(registry: &Registry, repository: &str, bytes: &[u8]) -> String {
     let d = digest(bytes);
     let host = registry.host();
     let start = format!("http://{host}/v2/{repository}/blobs/uploads/");
@@ -45,7 +45,7 @@ fn put_blob(registry: &Registry, repository: &str, bytes: &[u8]) -> String {
 }
 
 /// `PUT …/manifests/<reference>` of `bytes` as `media_type`.
-fn put_manifest(
+pub(crate) fn put_manifest(
     registry: &Registry,
     repository: &str,
     reference: &str,
@@ -64,7 +64,7 @@ fn put_manifest(
     assert_eq!(res.status(), 201, "manifest push to {url}");
 }
 
-const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub(crate) const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// Pushes an artifact: `config` (media type, bytes), `layers` (media type,
 /// bytes), the manifest with `mediaType` when `typed`, tagged `tag`;

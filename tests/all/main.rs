@@ -14,5 +14,6 @@ mod flavours;
 mod get;
 mod oci;
 mod publish;
+mod referrers;
 mod tls;
 mod wasmtime;

@@ -28,6 +28,10 @@ pub const REGISTRY_METADATA_PATH: &str = "/.well-known/wasm-pkg/registry.json";
 pub const OCI_PROTOCOL: &str = "oci";
 /// Protocol name of the local filesystem backend (config only).
 pub const LOCAL_PROTOCOL: &str = "local";
+/// Protocol name of the OCI image layout backend (config only): packages
+/// in `<root>/<repository>`, one image layout per repository, named as in
+/// an OCI registry.
+pub const LAYOUT_PROTOCOL: &str = "oci-layout";
 
 const PREFERRED_PROTOCOL: &str = "preferredProtocol";
 const OCI_REGISTRY: &str = "ociRegistry";

@@ -95,6 +95,23 @@ impl RegistryUrls {
         )
     }
 
+    /// `/v2/<repository>/referrers/<subject>`, with `?artifactType=` when
+    /// asking the registry to filter (distribution-spec 1.1 "Listing
+    /// Referrers").
+    pub fn referrers(
+        &self,
+        repository: &str,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> String {
+        let mut url = format!("{}/v2/{repository}/referrers/{subject}", self.base);
+        if let Some(t) = artifact_type {
+            url.push_str("?artifactType=");
+            url.push_str(&percent_encode(t));
+        }
+        url
+    }
+
     /// `/v2/<repository>/tags/list` with optional `n` (page size) and
     /// `last` (last tag of the previous page), in that order.
     pub fn tags(&self, repository: &str, n: Option<u32>, last: Option<&str>) -> String {

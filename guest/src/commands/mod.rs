@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod get;
+pub mod mirror;
 pub mod oci;
 pub mod publish;
 pub mod wit;

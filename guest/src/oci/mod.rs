@@ -4,11 +4,15 @@
 //! adds authentication (anonymous, Basic, Bearer tokens from a
 //! `WWW-Authenticate` challenge), redirects and status-to-error mapping;
 //! [`remote`] holds the registry operations of the distribution spec
-//! (manifests, blobs, uploads, tags). [`credentials`] finds the credential
-//! to start from.
+//! (manifests, blobs, uploads, tags, referrers). [`credentials`] finds the
+//! credential to start from. [`layout`] reads and writes the same content
+//! in an OCI image layout on disk, and [`store`] is either of the two.
 
+pub mod copy;
 pub mod credentials;
+pub mod layout;
 pub mod remote;
+pub mod store;
 pub mod transport;
 
 use http::{Method, StatusCode};
@@ -17,6 +21,7 @@ use wkg_core::error::ErrorCode;
 
 use crate::http::HttpError;
 
+pub use store::Store;
 pub use transport::Client;
 
 /// An OCI registry operation that failed.
@@ -53,6 +58,14 @@ pub enum Error {
     /// A response that breaks the distribution protocol.
     #[error("{0}")]
     Protocol(String),
+    /// An OCI image layout whose marker or index does not read, or that
+    /// lacks what was asked for.
+    #[error("OCI image layout `{dir}`")]
+    Layout {
+        dir: String,
+        #[source]
+        source: wkg_core::layout::LayoutError,
+    },
     /// A local file could not be read or written.
     #[error("{action} `{path}`")]
     Io {
@@ -85,6 +98,10 @@ impl Error {
             Error::Unauthorized { .. } | Error::Denied { .. } => Kind::Unauthorized,
             Error::Verify { .. } => Kind::DigestMismatch,
             Error::Io { .. } => Kind::Other,
+            Error::Layout { source, .. } => match source {
+                wkg_core::layout::LayoutError::UnknownTag { .. } => Kind::NotFound,
+                _ => Kind::InvalidInput,
+            },
             Error::Http(_) | Error::Status { .. } | Error::Protocol(_) => Kind::Network,
         }
     }

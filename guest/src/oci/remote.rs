@@ -15,6 +15,9 @@ use wkg_core::manifest::{
     DOCKER_MANIFEST_LIST_MEDIA_TYPE, DOCKER_MANIFEST_MEDIA_TYPE, Descriptor, INDEX_MEDIA_TYPE,
     MANIFEST_MEDIA_TYPE,
 };
+use wkg_core::referrers::{
+    ReferrersError, SUBJECT_HEADER, add_to_fallback, fallback_tag, parse_list,
+};
 use wkg_core::tags::{Pagination, TagList, next_link};
 use wkg_core::urls::{resolve_location, with_digest_param};
 
@@ -34,6 +37,27 @@ pub struct PulledManifest {
     pub bytes: Vec<u8>,
     pub digest: Digest,
     pub media_type: Option<String>,
+}
+
+impl PulledManifest {
+    /// The media type to write it back with: its own `mediaType`, else
+    /// the type it was served as, else the OCI image manifest type.
+    pub fn declared_media_type(&self) -> String {
+        serde_json::from_slice::<serde_json::Value>(&self.bytes)
+            .ok()
+            .and_then(|v| v.get("mediaType")?.as_str().map(str::to_owned))
+            .or_else(|| self.media_type.clone())
+            .unwrap_or_else(|| MANIFEST_MEDIA_TYPE.to_owned())
+    }
+}
+
+/// What lists the referrers of a subject.
+#[derive(Debug)]
+pub struct Referrers {
+    /// The descriptors of the referrer manifests.
+    pub list: Vec<Descriptor>,
+    /// Read from the fallback tag: the registry has no referrers API.
+    pub through_fallback: bool,
 }
 
 /// Where the bytes of a blob to push come from.
@@ -116,21 +140,134 @@ impl Client {
         media_type: &str,
         bytes: Vec<u8>,
     ) -> Result<Digest, Error> {
+        Ok(self
+            .put_manifest(repository, target, media_type, bytes)
+            .await?
+            .0)
+    }
+
+    /// As [`Client::push_manifest`], for a manifest with a `subject`; also
+    /// says whether the registry keeps the referrers list itself (it
+    /// answered with `OCI-Subject`), else the client maintains the
+    /// fallback tag (distribution-spec 1.1 "Pushing Manifests with
+    /// Subject").
+    ///
+    /// # Errors
+    /// As [`Client::push_manifest`].
+    pub async fn push_referrer(
+        &self,
+        repository: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(Digest, bool), Error> {
+        let digest = Digest::sha256_of(&bytes).to_string();
+        self.put_manifest(repository, &digest, media_type, bytes)
+            .await
+    }
+
+    async fn put_manifest(
+        &self,
+        repository: &str,
+        target: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(Digest, bool), Error> {
         let digest = Digest::sha256_of(&bytes);
         let url = self.urls().manifest(repository, target);
         let req = Request::new(Method::PUT, url.clone(), repository, Actions::PullPush)
             .header(CONTENT_TYPE, media_type)
             .body(Body::Bytes(bytes));
         let res = self.send(req).await?;
-        self.check(
-            &Method::PUT,
-            &url,
-            res,
-            &[StatusCode::CREATED, StatusCode::OK],
-            "",
-        )
-        .await?;
-        Ok(digest)
+        let res = self
+            .check(
+                &Method::PUT,
+                &url,
+                res,
+                &[StatusCode::CREATED, StatusCode::OK],
+                "",
+            )
+            .await?;
+        let keeps_referrers = res.headers().contains_key(SUBJECT_HEADER);
+        Ok((digest, keeps_referrers))
+    }
+
+    /// The referrers of `subject` in `repository` (of `artifact_type`
+    /// only, when given): `GET /v2/<repository>/referrers/<subject>`, or,
+    /// when the registry has no referrers API (a 404), the index under the
+    /// fallback tag `sha256-<hex>` (none when that tag does not exist).
+    /// The filter is applied here too, whether or not the registry applied
+    /// it.
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] for a list that does not parse, the registry's
+    /// refusal, transport errors.
+    pub async fn referrers(
+        &self,
+        repository: &str,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Referrers, Error> {
+        let url = self.urls().referrers(repository, subject, artifact_type);
+        let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull)
+            .header(ACCEPT, INDEX_MEDIA_TYPE);
+        let mut res = self.send(req).await?;
+        let invalid = |from: &str, e: ReferrersError| {
+            Error::Protocol(format!("the referrers of `{subject}` from {from}: {e}"))
+        };
+        if res.status() == StatusCode::OK {
+            let bytes = res.body_mut().bytes(MAX_MANIFEST).await?;
+            let list = parse_list(&bytes, artifact_type).map_err(|e| invalid("the API", e))?;
+            return Ok(Referrers {
+                list,
+                through_fallback: false,
+            });
+        }
+        if res.status() != StatusCode::NOT_FOUND {
+            self.check(&Method::GET, &url, res, &[StatusCode::OK], "")
+                .await?;
+        }
+        let tag = fallback_tag(subject);
+        let list = match self.pull_manifest(repository, &tag).await {
+            Ok(index) => parse_list(&index.bytes, artifact_type)
+                .map_err(|e| invalid(&format!("the tag `{tag}`"), e))?,
+            Err(Error::NotFound { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(Referrers {
+            list,
+            through_fallback: true,
+        })
+    }
+
+    /// Adds `entry` to the fallback index of `subject` (the `sha256-<hex>`
+    /// tag), keeping the entries already there, for a registry without the
+    /// referrers API. Nothing is written when the index lists it already.
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] for an index under that tag that does not
+    /// parse, the registry's refusal, transport errors.
+    pub async fn add_fallback_referrer(
+        &self,
+        repository: &str,
+        subject: &Digest,
+        entry: &Descriptor,
+    ) -> Result<(), Error> {
+        let tag = fallback_tag(subject);
+        let existing = match self.pull_manifest(repository, &tag).await {
+            Ok(index) => Some(index.bytes),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let updated = add_to_fallback(existing.as_deref(), entry).map_err(|e| {
+            Error::Protocol(format!(
+                "the tag `{tag}` of `{repository}` is not a referrers index: {e}"
+            ))
+        })?;
+        if let Some(index) = updated {
+            self.push_manifest(repository, &tag, INDEX_MEDIA_TYPE, index)
+                .await?;
+        }
+        Ok(())
     }
 
     /// `GET /v2/<repository>/blobs/<digest>` streamed into `dest`.

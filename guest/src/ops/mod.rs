@@ -6,6 +6,7 @@
 //!
 //! [`Settings`]: crate::settings::Settings
 
+pub mod mirror;
 pub mod project;
 pub mod publish;
 pub mod release;
@@ -21,6 +22,8 @@ pub enum Error {
     Settings(#[from] crate::settings::Error),
     #[error(transparent)]
     Source(#[from] crate::packages::Error),
+    #[error(transparent)]
+    Oci(#[from] crate::oci::Error),
     #[error(transparent)]
     Deps(#[from] crate::deps::Error),
     #[error(transparent)]
@@ -70,6 +73,7 @@ impl Error {
         match self {
             Error::Settings(e) => e.kind(),
             Error::Source(e) => e.kind(),
+            Error::Oci(e) => e.kind(),
             Error::Deps(e) => e.kind(),
             Error::Wit(e) => e.kind(),
             Error::Workspace(e) => e.kind(),

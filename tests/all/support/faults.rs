@@ -2,6 +2,11 @@
 //! is read, answered with the next fault queued for its path if there is
 //! one, else forwarded to the registry on a connection of its own and the
 //! answer passed back. One request per connection (`connection: close`).
+//!
+//! [`Faults::serve_referrers_api`] makes it a registry with the OCI 1.1
+//! referrers API in front of one without it (Distribution 2.8): it lists
+//! the manifests pushed through it with a `subject`, answers their push
+//! with `OCI-Subject`, and serves `GET /v2/<name>/referrers/<digest>`.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -44,6 +49,8 @@ struct State {
     endless_tags: Option<String>,
     /// See [`Faults::refuse_after`].
     refuse_after: Option<(String, usize, std::time::Duration)>,
+    /// The referrers API's lists, by `repository@subject`, when served.
+    referrers: Option<std::collections::HashMap<String, Vec<serde_json::Value>>>,
     /// A pause the acceptor is to take now, and how many it has begun.
     pause: Option<std::time::Duration>,
     pauses: usize,
@@ -140,6 +147,11 @@ impl Faults {
         }
     }
 
+    /// Serves the OCI 1.1 referrers API (see the module documentation).
+    pub fn serve_referrers_api(&self) {
+        self.state.lock().unwrap().referrers = Some(Default::default());
+    }
+
     /// Answers every tag list of `repository` with a page that links to a
     /// page never seen before.
     pub fn endless_tags(&self, repository: &str) {
@@ -229,6 +241,11 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
         _ => reader.read_exact(&mut body)?,
     }
     let mut out = client.try_clone()?;
+    if fault.is_none()
+        && let Some(answer) = referrers_api(&method, &target_path, &head, &body, target, state)?
+    {
+        return out.write_all(&answer);
+    }
     match fault {
         Some(Fault::Reset) => {
             let _ = client.shutdown(Shutdown::Both);
@@ -283,6 +300,127 @@ fn handle(client: TcpStream, target: u16, state: &Mutex<State>) -> std::io::Resu
             out.write_all(&answer)
         }
     }
+}
+
+/// The referrers API's answer, when the relay serves it and the request is
+/// a referrers list or the push of a manifest with a `subject`.
+fn referrers_api(
+    method: &str,
+    target_path: &str,
+    head: &str,
+    body: &[u8],
+    target: u16,
+    state: &Mutex<State>,
+) -> std::io::Result<Option<Vec<u8>>> {
+    if state.lock().unwrap().referrers.is_none() {
+        return Ok(None);
+    }
+    let (path, query) = target_path.split_once('?').unwrap_or((target_path, ""));
+    let Some(rest) = path.strip_prefix("/v2/") else {
+        return Ok(None);
+    };
+    if method == "GET"
+        && let Some((repository, subject)) = rest.split_once("/referrers/")
+    {
+        let filter = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("artifactType="))
+            .map(percent_decode);
+        let key = format!("{repository}@{subject}");
+        let listed: Vec<serde_json::Value> = state
+            .lock()
+            .unwrap()
+            .referrers
+            .as_ref()
+            .unwrap()
+            .get(&key)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| filter.as_deref().is_none_or(|f| e["artifactType"] == f))
+            .collect();
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": listed,
+        })
+        .to_string();
+        let applied = if filter.is_some() {
+            "oci-filters-applied: artifactType\r\n"
+        } else {
+            ""
+        };
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.oci.image.index.v1+json\r\n\
+             content-length: {}\r\n{applied}connection: close\r\n\r\n",
+            index.len()
+        );
+        return Ok(Some([head.into_bytes(), index.into_bytes()].concat()));
+    }
+    let Some((repository, _)) = rest.split_once("/manifests/") else {
+        return Ok(None);
+    };
+    if method != "PUT" {
+        return Ok(None);
+    }
+    let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(None);
+    };
+    let Some(subject) = manifest["subject"]["digest"].as_str() else {
+        return Ok(None);
+    };
+    let answer = forward(target, head, body)?;
+    if !answer.starts_with(b"HTTP/1.1 201") {
+        return Ok(Some(answer));
+    }
+    use sha2::Digest as _;
+    let digest = format!("sha256:{:x}", sha2::Sha256::digest(body));
+    let mut entry = serde_json::json!({
+        "mediaType": manifest["mediaType"],
+        "digest": digest,
+        "size": body.len(),
+        "artifactType": manifest.get("artifactType").unwrap_or(&manifest["config"]["mediaType"]),
+    });
+    if let Some(annotations) = manifest.get("annotations") {
+        entry["annotations"] = annotations.clone();
+    }
+    let key = format!("{repository}@{subject}");
+    state
+        .lock()
+        .unwrap()
+        .referrers
+        .as_mut()
+        .unwrap()
+        .entry(key)
+        .or_default()
+        .push(entry);
+    // `OCI-Subject` after the status line.
+    let at = answer.windows(2).position(|w| w == b"\r\n").unwrap_or(0) + 2;
+    let header = format!("oci-subject: {subject}\r\n");
+    Ok(Some(
+        [&answer[..at], header.as_bytes(), &answer[at..]].concat(),
+    ))
+}
+
+/// `%XX` escapes decoded.
+fn percent_decode(s: &str) -> String {
+    let mut out = Vec::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The registry's whole answer to the request `head` and `body`.

@@ -302,6 +302,15 @@ impl RegistryConfig {
         self.local = local;
     }
 
+    /// The `oci-layout` table's `root`: the directory holding one OCI image
+    /// layout per repository.
+    pub fn layout_root(&self) -> Option<&str> {
+        self.other
+            .get(crate::metadata::LAYOUT_PROTOCOL)?
+            .get("root")?
+            .as_str()
+    }
+
     /// The verbatim table of a backend other than `oci` and `local`.
     pub fn other_backend(&self, name: &str) -> Option<&toml::Table> {
         self.other.get(name)

@@ -10,7 +10,9 @@
 //!    [`Resolution::with_metadata`], which finishes the backend choice.
 
 use super::{Config, RegistryMapping};
-use crate::metadata::{LOCAL_PROTOCOL, OCI_PROTOCOL, OciLocation, RegistryMetadata};
+use crate::metadata::{
+    LAYOUT_PROTOCOL, LOCAL_PROTOCOL, OCI_PROTOCOL, OciLocation, RegistryMetadata,
+};
 use crate::package::{Label, PackageRef, Registry};
 
 /// The backend that serves a package.
@@ -22,6 +24,13 @@ pub enum Backend {
     /// A filesystem registry rooted at `root` (`[registry.X.local]`).
     Local {
         /// The `local.root` directory.
+        root: String,
+    },
+    /// OCI image layouts, one per repository, under `root`
+    /// (`[registry.X.oci-layout]`); repositories are named as in an OCI
+    /// registry ([`Resolution::oci_location`]).
+    Layout {
+        /// The `oci-layout.root` directory.
         root: String,
     },
     /// The config does not choose: the registry metadata's preferred
@@ -56,18 +65,23 @@ pub enum ResolveError {
         /// The backend name.
         backend: String,
     },
-    /// Registry metadata asks for the `local` backend, which only the
-    /// config may select.
-    #[error("registry metadata with 'local' protocol not allowed (registry `{registry}`)")]
+    /// Registry metadata asks for the `local` (or `oci-layout`) backend,
+    /// which only the config may select.
+    #[error("registry metadata with '{protocol}' protocol not allowed (registry `{registry}`)")]
     LocalFromMetadata {
         /// The registry.
         registry: Registry,
+        /// `local` or `oci-layout`.
+        protocol: &'static str,
     },
-    /// The `local` backend is selected without a `local` table.
-    #[error("registry `{registry}` uses the `local` backend but has no `local.root`")]
+    /// The `local` (or `oci-layout`) backend is selected without its
+    /// table's `root`.
+    #[error("registry `{registry}` uses the `{backend}` backend but has no `{backend}.root`")]
     MissingLocalRoot {
         /// The registry.
         registry: Registry,
+        /// `local` or `oci-layout`.
+        backend: &'static str,
     },
 }
 
@@ -98,9 +112,16 @@ fn backend_from_metadata(
     match metadata.preferred_protocol() {
         None | Some(OCI_PROTOCOL) => Ok(Backend::Oci),
         Some("warg") if metadata.configured_protocols().contains(&OCI_PROTOCOL) => Ok(Backend::Oci),
-        Some(LOCAL_PROTOCOL) => Err(ResolveError::LocalFromMetadata {
-            registry: registry.clone(),
-        }),
+        Some(protocol @ (LOCAL_PROTOCOL | LAYOUT_PROTOCOL)) => {
+            Err(ResolveError::LocalFromMetadata {
+                registry: registry.clone(),
+                protocol: if protocol == LOCAL_PROTOCOL {
+                    LOCAL_PROTOCOL
+                } else {
+                    LAYOUT_PROTOCOL
+                },
+            })
+        }
         Some(other) => Err(ResolveError::UnknownBackend {
             registry: registry.clone(),
             backend: other.to_owned(),
@@ -134,7 +155,8 @@ impl Config {
     /// **Backend**: `default`/`type` of `[registry.<name>]`, or its only
     /// backend table; else the metadata's preferred protocol when the
     /// metadata is inline; else [`Backend::FromMetadata`]. `local` needs a
-    /// `local` table; anything but `oci` and `local` is
+    /// `local` table, `oci-layout` an `oci-layout` table with a `root`;
+    /// anything but `oci`, `local` and `oci-layout` is
     /// [`ResolveError::UnknownBackend`].
     pub fn resolve(
         &self,
@@ -175,7 +197,21 @@ impl Config {
                 Some(local) => Backend::Local {
                     root: local.root.clone(),
                 },
-                None => return Err(ResolveError::MissingLocalRoot { registry }),
+                None => {
+                    return Err(ResolveError::MissingLocalRoot {
+                        registry,
+                        backend: LOCAL_PROTOCOL,
+                    });
+                }
+            },
+            Some(LAYOUT_PROTOCOL) => match config.and_then(|c| c.layout_root()) {
+                Some(root) => Backend::Layout { root: root.into() },
+                None => {
+                    return Err(ResolveError::MissingLocalRoot {
+                        registry,
+                        backend: LAYOUT_PROTOCOL,
+                    });
+                }
             },
             Some(other) => {
                 return Err(ResolveError::UnknownBackend {
@@ -214,10 +250,11 @@ impl Resolution {
     }
 
     /// Whether the caller must fetch the registry's well-known metadata:
-    /// there is no inline metadata and the backend is not `local` (a local
-    /// registry makes no network call).
+    /// there is no inline metadata and the backend is not `local` or
+    /// `oci-layout` (files make no network call).
     pub fn needs_metadata(&self) -> bool {
-        self.metadata.is_none() && !matches!(self.backend, Backend::Local { .. })
+        self.metadata.is_none()
+            && !matches!(self.backend, Backend::Local { .. } | Backend::Layout { .. })
     }
 
     /// Finish with the fetched metadata (use [`RegistryMetadata::default`]

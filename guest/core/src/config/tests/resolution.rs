@@ -33,6 +33,12 @@ type = "warg"
 
 [registry."noroot.example"]
 default = "local"
+
+[registry."mirror.example"]
+oci-layout = { root = "mirror/webassembly" }
+
+[registry."nolayout.example"]
+type = "oci-layout"
 "#;
 
 #[derive(Debug)]
@@ -278,6 +284,29 @@ fn resolution_order() {
             Some("noroot.example"),
             false,
             Want::Err("registry `noroot.example` uses the `local` backend but has no `local.root`"),
+        ),
+        (
+            &config,
+            "wasi:http",
+            Some("mirror.example"),
+            false,
+            Want::Ok(
+                "mirror.example",
+                Backend::Layout {
+                    root: "mirror/webassembly".into(),
+                },
+                None,
+            ),
+        ),
+        (
+            &config,
+            "x:y",
+            Some("nolayout.example"),
+            false,
+            Want::Err(
+                "registry `nolayout.example` uses the `oci-layout` backend but has no \
+                 `oci-layout.root`",
+            ),
         ),
     ];
     for (config, package, over, fallbacks, want) in cases {
