@@ -20,7 +20,7 @@ fn setup() -> (Registry, Wkg) {
 
 /// [`setup`] for the tests that only read the WASI packages: one registry,
 /// seeded by the first test that asks, for all; none of them publishes.
-fn setup_shared() -> (&'static Registry, Wkg) {
+pub(crate) fn setup_shared() -> (&'static Registry, Wkg) {
     static SEEDED: OnceLock<&'static Registry> = OnceLock::new();
     let registry = *SEEDED.get_or_init(|| {
         let registry = support::share(Registry::anonymous());
@@ -32,7 +32,7 @@ fn setup_shared() -> (&'static Registry, Wkg) {
 
 /// A working directory whose `config.toml` maps the `wasi` and `test`
 /// namespaces to `registry`.
-fn working_dir(registry: &Registry) -> Wkg {
+pub(crate) fn working_dir(registry: &Registry) -> Wkg {
     let wkg = Wkg::new();
     std::fs::write(
         wkg.path("config.toml"),
@@ -43,7 +43,7 @@ fn working_dir(registry: &Registry) -> Wkg {
 }
 
 /// Publishes the WASI 0.2.3 packages to the registry of `wkg`'s config.
-fn seed(wkg: &Wkg) {
+pub(crate) fn seed(wkg: &Wkg) {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wasi/0.2.3");
     for package in [
         "io",
@@ -61,7 +61,7 @@ fn seed(wkg: &Wkg) {
 
 /// `wkg <command> --config <abs> --cache <abs> <args>` in the working
 /// directory.
-fn command(wkg: &Wkg, name: &str, args: &[&str]) -> Run {
+pub(crate) fn command(wkg: &Wkg, name: &str, args: &[&str]) -> Run {
     command_in(wkg, wkg.cwd.path(), name, args)
 }
 

@@ -12,6 +12,8 @@ mod config;
 mod deps;
 mod flavours;
 mod get;
+mod layouts;
+mod mirror;
 mod oci;
 mod publish;
 mod referrers;

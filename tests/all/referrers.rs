@@ -155,7 +155,7 @@ fn attach_discover_and_pull_through_the_fallback_tag_keeping_other_tools_entries
     both.sort();
     assert_eq!(digests(&all), both);
     let bundles = discover_json(&wkg, &host, &reference, Some(BUNDLE));
-    assert_eq!(digests(&bundles), [bundle.clone()]);
+    assert_eq!(digests(&bundles), std::slice::from_ref(&bundle));
     assert_eq!(
         bundles["referrers"][0]["annotations"]["org.example.note"],
         "from wkg"
