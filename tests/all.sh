@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every check and test, from a fresh clone. Installs what is missing:
-# the wasm32-wasip2 target, the CNCF Distribution registry and skopeo.
+# the wasm32-wasip2 target, the CNCF Distribution registry, skopeo, tinyproxy,
+# the ORAS Python SDK and the wasmtime CLI.
 # Everything builds in the release profile, so wasmtime is built once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. tests/prerequisites.sh registry skopeo tinyproxy wasmtime
+. tests/prerequisites.sh registry skopeo tinyproxy oras wasmtime
 
 cargo fmt --all -- --check
 cargo clippy --release --locked -p wkg-core -p wkg-host --all-targets -- -D warnings

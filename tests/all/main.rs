@@ -15,6 +15,7 @@ mod get;
 mod layouts;
 mod mirror;
 mod oci;
+mod oras;
 mod publish;
 mod referrers;
 mod tls;
