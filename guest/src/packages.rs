@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use http::StatusCode;
 use wkg_core::auth::Credential;
@@ -126,6 +127,10 @@ pub struct Registries {
     timeouts: Timeouts,
     /// Registry metadata fetched so far, by registry.
     metadata: RefCell<HashMap<Registry, RegistryMetadata>>,
+    /// The clients made so far, by registry, OCI host and whether they
+    /// fall back to anonymous access: packages of one registry share one
+    /// (its authentication, its tokens by scope).
+    clients: RefCell<HashMap<(Registry, String, bool), Rc<Client>>>,
 }
 
 /// One release of a package, as its registry has it now.
@@ -182,6 +187,7 @@ impl Registries {
             use_fallbacks,
             timeouts: Timeouts::from_env(),
             metadata: RefCell::default(),
+            clients: RefCell::default(),
         })
     }
 
@@ -296,6 +302,15 @@ impl Registries {
                 registry,
             });
         }
+        let key = (registry.clone(), host.clone(), anonymous_fallback);
+        let known = self.clients.borrow().get(&key).cloned();
+        if let Some(client) = known {
+            return Ok(Source::Oci {
+                registry,
+                store: Store::Registry(client),
+                repository,
+            });
+        }
         let oci = self.config.registry_config(&registry).and_then(|c| c.oci());
         let scheme = oci
             .and_then(|o| o.protocol)
@@ -323,6 +338,13 @@ impl Registries {
         if let Some(token) = bearer {
             client = client.with_bearer_token(token);
         }
+        // Another package of this registry may have made one meanwhile.
+        let client = self
+            .clients
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| Rc::new(client))
+            .clone();
         Ok(Source::Oci {
             registry,
             store: Store::Registry(client),

@@ -80,7 +80,7 @@ async fn destination(to: &str, connection: Connection) -> anyhow::Result<Destina
     })?;
     let client = super::oci::client(&reference, connection).await?;
     Ok(Destination::Registry {
-        store: crate::oci::Store::Registry(client),
+        store: crate::oci::Store::Registry(std::rc::Rc::new(client)),
         host: reference.registry().to_owned(),
         prefix: prefix.to_owned(),
     })

@@ -267,7 +267,7 @@ async fn open(location: &Location, connection: Connection, write: bool) -> anyho
         Location::Registry(reference) => {
             refuse_referrers_tag(reference)?;
             Ok(Opened {
-                store: Store::Registry(client(reference, connection).await?),
+                store: Store::Registry(std::rc::Rc::new(client(reference, connection).await?)),
                 repository: reference.repository().to_owned(),
                 target: reference.target(),
             })

@@ -9,10 +9,11 @@ use wkg_core::digest::Digest;
 use wkg_core::index::ImageIndex;
 use wkg_core::manifest::{Descriptor, ImageManifest, ManifestError};
 
-use super::remote::{BlobSource, PulledManifest, Pushed};
+use super::remote::{BlobSource, PulledManifest};
 use super::{Error, Store};
 use crate::cache::Cache;
 use crate::progress::Progress;
+use wkg_core::referrers::EMPTY_CONTENT;
 
 /// Blobs up to this size travel in memory; larger ones through the cache.
 const IN_MEMORY: u64 = 4 * 1024 * 1024;
@@ -240,7 +241,11 @@ impl<'a> Copy<'a> {
             self.copied.borrow_mut().blobs_skipped += 1;
             return Ok(());
         }
-        let source = if blob.size <= IN_MEMORY {
+        let empty = Digest::sha256_of(EMPTY_CONTENT);
+        let source = if blob.digest == empty && blob.size == EMPTY_CONTENT.len() as u64 {
+            // The empty descriptor's `{}`: nothing to fetch.
+            BlobSource::Bytes(EMPTY_CONTENT.to_vec())
+        } else if blob.size <= IN_MEMORY {
             BlobSource::Bytes(
                 self.from
                     .pull_blob_bytes(self.from_repository, blob, IN_MEMORY)
@@ -264,17 +269,11 @@ impl<'a> Copy<'a> {
                 hints: None,
             }
         };
-        let (_, pushed) = to
-            .push_blob(repository, source, Some(&blob.digest), blob.size)
+        to.upload_blob(repository, source, &blob.digest, blob.size)
             .await?;
         let mut copied = self.copied.borrow_mut();
-        match pushed {
-            Pushed::Uploaded => {
-                copied.blobs += 1;
-                copied.bytes += blob.size;
-            }
-            Pushed::Existed => copied.blobs_skipped += 1,
-        }
+        copied.blobs += 1;
+        copied.bytes += blob.size;
         Ok(())
     }
 }

@@ -196,7 +196,8 @@ impl Client {
     /// when the registry has no referrers API (a 404), the index under the
     /// fallback tag `sha256-<hex>` (none when that tag does not exist).
     /// The filter is applied here too, whether or not the registry applied
-    /// it.
+    /// it. A client asks the API once: after a 404 it reads the fallback
+    /// tag straight away.
     ///
     /// # Errors
     /// [`Error::Protocol`] for a list that does not parse, the registry's
@@ -207,24 +208,28 @@ impl Client {
         subject: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Referrers, Error> {
-        let url = self.urls().referrers(repository, subject, artifact_type);
-        let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull)
-            .header(ACCEPT, INDEX_MEDIA_TYPE);
-        let mut res = self.send(req).await?;
         let invalid = |from: &str, e: ReferrersError| {
             Error::Protocol(format!("the referrers of `{subject}` from {from}: {e}"))
         };
-        if res.status() == StatusCode::OK {
-            let bytes = res.body_mut().bytes(MAX_MANIFEST).await?;
-            let list = parse_list(&bytes, artifact_type).map_err(|e| invalid("the API", e))?;
-            return Ok(Referrers {
-                list,
-                through_fallback: false,
-            });
-        }
-        if res.status() != StatusCode::NOT_FOUND {
-            self.check(&Method::GET, &url, res, &[StatusCode::OK], "")
-                .await?;
+        if self.referrers_api() != Some(false) {
+            let url = self.urls().referrers(repository, subject, artifact_type);
+            let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull)
+                .header(ACCEPT, INDEX_MEDIA_TYPE);
+            let mut res = self.send(req).await?;
+            if res.status() == StatusCode::OK {
+                self.set_referrers_api(true);
+                let bytes = res.body_mut().bytes(MAX_MANIFEST).await?;
+                let list = parse_list(&bytes, artifact_type).map_err(|e| invalid("the API", e))?;
+                return Ok(Referrers {
+                    list,
+                    through_fallback: false,
+                });
+            }
+            if res.status() != StatusCode::NOT_FOUND {
+                self.check(&Method::GET, &url, res, &[StatusCode::OK], "")
+                    .await?;
+            }
+            self.set_referrers_api(false);
         }
         let tag = fallback_tag(subject);
         let list = match self.pull_manifest(repository, &tag).await {
@@ -487,7 +492,48 @@ impl Client {
             }
             return Ok((d.clone(), Pushed::Existed));
         }
-        let whole = || match &source {
+        let pushed = self.upload_retried(repository, &source, known, size).await;
+        if let BlobSource::File { progress, .. } = &source {
+            progress.finish();
+        }
+        let pushed = pushed?;
+        if let Some((path, hints)) = hints {
+            hints.remember(path, &pushed);
+        }
+        Ok((pushed, Pushed::Uploaded))
+    }
+
+    /// Uploads a blob the caller knows the registry lacks (it asked with
+    /// [`Client::blob_exists`]), with its digest known: [`Client::push_blob`]
+    /// without asking again.
+    ///
+    /// # Errors
+    /// As [`Client::push_blob`].
+    pub async fn upload_blob(
+        &self,
+        repository: &str,
+        source: BlobSource,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<(), Error> {
+        let pushed = self
+            .upload_retried(repository, &source, Some(digest.clone()), size)
+            .await;
+        if let BlobSource::File { progress, .. } = &source {
+            progress.finish();
+        }
+        pushed.map(|_| ())
+    }
+
+    /// Upload sessions until one succeeds or a failure is final.
+    async fn upload_retried(
+        &self,
+        repository: &str,
+        source: &BlobSource,
+        known: Option<Digest>,
+        size: u64,
+    ) -> Result<Digest, Error> {
+        let whole = || match source {
             BlobSource::Bytes(b) => Body::Bytes(b.clone()),
             BlobSource::File { path, progress, .. } => Body::File(FileSlice {
                 path: path.clone(),
@@ -502,7 +548,7 @@ impl Client {
         let mut attempt = 1;
         let pushed = loop {
             let pushed = self
-                .upload(repository, &source, known.clone(), size, &whole)
+                .upload(repository, source, known.clone(), size, &whole)
                 .await;
             match pushed {
                 Err(e) if attempt < attempts && upload_may_succeed_again(&e) => {
@@ -523,14 +569,7 @@ impl Client {
                 other => break other,
             }
         };
-        if let BlobSource::File { progress, .. } = &source {
-            progress.finish();
-        }
-        let pushed = pushed?;
-        if let Some((path, hints)) = hints {
-            hints.remember(path, &pushed);
-        }
-        Ok((pushed, Pushed::Uploaded))
+        pushed
     }
 
     /// One upload session for a blob: `finish_upload` with the digest known,

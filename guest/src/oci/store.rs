@@ -3,6 +3,7 @@
 //! push, a package source and a mirror work on either.
 
 use std::path::Path;
+use std::rc::Rc;
 
 use wkg_core::auth::Actions;
 use wkg_core::digest::Digest;
@@ -14,10 +15,12 @@ use super::{Client, Error};
 use crate::progress::Progress;
 
 /// A registry or a layout. Operations take the repository; a layout holds
-/// one repository and ignores it.
+/// one repository and ignores it. A registry's client is shared, so the
+/// repositories of one registry share its authentication and what it
+/// learned of the registry.
 #[derive(Debug)]
 pub enum Store {
-    Registry(Client),
+    Registry(Rc<Client>),
     Layout(Layout),
 }
 
@@ -115,6 +118,25 @@ impl Store {
         match self {
             Store::Registry(c) => c.push_blob(repository, source, digest, size).await,
             Store::Layout(l) => l.push_blob(&source, digest, size),
+        }
+    }
+
+    /// Writes a blob known to be missing (the caller asked
+    /// [`Store::blob_exists`]): [`Client::upload_blob`] without asking
+    /// again.
+    ///
+    /// # Errors
+    /// As [`Store::push_blob`].
+    pub async fn upload_blob(
+        &self,
+        repository: &str,
+        source: BlobSource,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<(), Error> {
+        match self {
+            Store::Registry(c) => c.upload_blob(repository, source, digest, size).await,
+            Store::Layout(l) => l.push_blob(&source, Some(digest), size).map(|_| ()),
         }
     }
 

@@ -39,6 +39,8 @@ pub struct Client {
     anonymous_fallback: bool,
     /// Set once the credentials were rejected and dropped.
     dropped_credentials: Cell<bool>,
+    /// Whether the registry has the referrers API, once a request told.
+    referrers_api: Cell<Option<bool>>,
 }
 
 /// What the registry asked for, learned from its challenges.
@@ -114,6 +116,7 @@ impl Client {
                 .into(),
             anonymous_fallback: false,
             dropped_credentials: Cell::new(false),
+            referrers_api: Cell::new(None),
         }
     }
 
@@ -161,6 +164,17 @@ impl Client {
     }
 
     /// The registry as written in references.
+    /// Whether the registry has the referrers API: `None` until a
+    /// referrers request told (see [`Client::referrers`]).
+    pub fn referrers_api(&self) -> Option<bool> {
+        self.referrers_api.get()
+    }
+
+    /// Remembers what a referrers request told.
+    pub fn set_referrers_api(&self, has: bool) {
+        self.referrers_api.set(Some(has));
+    }
+
     pub fn registry(&self) -> &str {
         &self.registry
     }
