@@ -546,7 +546,7 @@ impl Client {
         // addressed by its digest, so nothing half-sent can be used).
         let attempts = wkg_core::retry::attempts(std::env::var("WKG_HTTP_RETRIES").ok().as_deref());
         let mut attempt = 1;
-        let pushed = loop {
+        loop {
             let pushed = self
                 .upload(repository, source, known.clone(), size, &whole)
                 .await;
@@ -566,10 +566,9 @@ impl Client {
                     );
                     wstd::task::sleep(wstd::time::Duration::from(wait)).await;
                 }
-                other => break other,
+                other => return other,
             }
-        };
-        pushed
+        }
     }
 
     /// One upload session for a blob: `finish_upload` with the digest known,
