@@ -69,6 +69,7 @@ pub mod reference;
 pub mod referrers;
 pub mod resolve;
 pub mod retry;
+pub mod sigstore;
 pub mod speed;
 pub mod tags;
 pub mod urls;
