@@ -195,6 +195,14 @@ pub fn parse(envelope: &str) -> Result<(Checkpoint, String, Vec<NoteSignature>),
 
 /// The host of a URL (`https://rekor.sigstore.dev/` → `rekor.sigstore.dev`),
 /// without user, port or brackets.
+/// `host[:port]` of a URL.
+fn authority(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    (!authority.is_empty()).then_some(authority)
+}
+
 fn host(url: &str) -> Option<&str> {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -279,10 +287,18 @@ pub fn verify(
 ) -> Result<Checkpoint, Error> {
     let (checkpoint, text, signatures) = parse(envelope)?;
     let name = signer_name(log, &checkpoint.origin);
+    // A base URL with a port: some logs sign with the port, some without.
+    let with_port = authority(&log.base_url).filter(|a| *a != name);
     let hints = key_hints(log, &name);
     let mut verified = 0;
     for sig in &signatures {
-        if sig.name != name || !hints.contains(&sig.key_hint) {
+        let ours = if sig.name == name {
+            hints.contains(&sig.key_hint)
+        } else {
+            with_port == Some(sig.name.as_str())
+                && key_hints(log, &sig.name).contains(&sig.key_hint)
+        };
+        if !ours {
             continue;
         }
         log.key
