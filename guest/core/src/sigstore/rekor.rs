@@ -60,7 +60,7 @@ fn text<'v>(v: &'v Value, path: &str) -> Result<&'v str, Error> {
 }
 
 fn hex(text: &str) -> Result<Vec<u8>, Error> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(malformed(format!("`{text}` is not hex")));
     }
     (0..text.len())

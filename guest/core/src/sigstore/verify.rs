@@ -101,17 +101,16 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 /// The signing material of a bundle.
 enum Material {
-    Certificate(Certificate),
+    Certificate(Box<Certificate>),
     Key,
 }
 
 fn material(bundle: &Bundle) -> Result<Material, Error> {
     let vm = &bundle.verification_material;
     if let Some(cert) = &vm.certificate {
-        return Ok(Material::Certificate(Certificate::from_der(&base64(
-            "certificate",
-            &cert.raw_bytes,
-        )?)?));
+        return Ok(Material::Certificate(Box::new(Certificate::from_der(
+            &base64("certificate", &cert.raw_bytes)?,
+        )?)));
     }
     if let Some(chain) = &vm.x509_certificate_chain {
         let certs = chain
@@ -129,7 +128,7 @@ fn material(bundle: &Bundle) -> Result<Material, Error> {
                 root.inner().tbs_certificate.subject
             )));
         }
-        return Ok(Material::Certificate(leaf.clone()));
+        return Ok(Material::Certificate(Box::new(leaf.clone())));
     }
     if vm.public_key.is_some() {
         return Ok(Material::Key);
