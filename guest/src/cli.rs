@@ -49,6 +49,9 @@ pub enum Command {
     /// Copy the releases a lock pins (with their referrers) to another registry or into OCI
     /// image layouts, for air-gapped use
     Mirror(commands::mirror::MirrorArgs),
+    /// Sigstore verification of files and digests
+    #[command(subcommand)]
+    Sigstore(commands::sigstore::SigstoreCommand),
     /// Build a WIT package from a directory. By default, this will fetch all dependencies needed
     /// and encode them in the WIT package. This will generate a lock file that can be used to
     /// fetch the dependencies in the future
@@ -142,6 +145,18 @@ fn user_paths(command: &Command) -> Vec<UserPath<'_>> {
             out.push((&a.output, "output", dir));
             common(&a.common, &mut out);
         }
+        Command::Sigstore(commands::sigstore::SigstoreCommand::VerifyBundle(a)) => {
+            out.push((a.bundle.as_path(), "bundle", false));
+            if let Some(k) = &a.key {
+                out.push((k, "key", false));
+            }
+            if let Some(r) = &a.trusted_root {
+                out.push((r, "trusted root", false));
+            }
+            if commands::sigstore::digest_argument(&a.artifact).is_none() {
+                out.push((Path::new(&a.artifact), "artifact", false));
+            }
+        }
         Command::Mirror(a) => {
             if let Some(lock) = &a.lock {
                 out.push((lock, "lock file", false));
@@ -211,6 +226,7 @@ async fn dispatch(command: Command) -> commands::Result {
         Command::Config(args) => commands::config::run(args),
         Command::Get(args) => commands::get::run(args).await,
         Command::Mirror(args) => commands::mirror::run(args).await,
+        Command::Sigstore(command) => commands::sigstore::run(command),
         Command::Publish(args) => commands::publish::run(args).await,
         Command::Build(args) => commands::wit::build(args).await,
         Command::Fetch(args) => commands::wit::fetch(args).await,

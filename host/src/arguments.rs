@@ -44,6 +44,16 @@ pub struct HostSide {
 fn takes_value(group: &str, command: &str, option: &str) -> bool {
     let common = matches!(option, "--config" | "--cache");
     let connection = matches!(option, "-u" | "-p" | "--insecure");
+    if group == "sigstore" {
+        return matches!(
+            option,
+            "--bundle"
+                | "--certificate-identity"
+                | "--certificate-oidc-issuer"
+                | "--key"
+                | "--trusted-root"
+        );
+    }
     if group == "oci" {
         return common
             || connection
@@ -89,7 +99,7 @@ impl HostSide {
         };
         // `oci pull|push` and the deprecated `wit build|fetch|update`.
         let group = command;
-        if matches!(command, "oci" | "wit") {
+        if matches!(command, "oci" | "wit" | "sigstore") {
             match words.next() {
                 Some(sub) => command = sub,
                 None => return side,
@@ -156,6 +166,20 @@ impl HostSide {
             }
         }
         let has = |names: &[&str]| options.iter().any(|(n, _)| names.contains(n));
+        if group == "sigstore" {
+            for &(name, value) in &options {
+                if matches!(name, "--bundle" | "--key" | "--trusted-root") {
+                    side.paths.push(file(value, false));
+                }
+            }
+            // The artifact, unless it is a digest.
+            if let Some(artifact) = positionals.first()
+                && !(artifact.starts_with("sha256:") && artifact.len() == 71)
+            {
+                side.paths.push(file(artifact, false));
+            }
+            return side;
+        }
         if group == "oci" {
             // An image layout in place of a registry reference.
             let layout = positionals

@@ -8,6 +8,7 @@ pub mod get;
 pub mod mirror;
 pub mod oci;
 pub mod publish;
+pub mod sigstore;
 pub mod wit;
 
 use std::path::PathBuf;

@@ -39,9 +39,18 @@ pub enum Error {
     Rejected(String),
 }
 
-/// Base64 (standard alphabet, padding as written) of a JSON field.
+/// Base64 (standard alphabet, padding as written) of a JSON field; line
+/// breaks and other white space are skipped, as Go's and Python's
+/// decoders skip them (some bundles wrap long values at 76 columns).
 pub(crate) fn base64(what: &'static str, text: &str) -> Result<Vec<u8>, Error> {
     use base64::Engine as _;
+    let compact: String;
+    let text = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        compact = text.split_ascii_whitespace().collect();
+        &compact
+    } else {
+        text
+    };
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|e| Error::Malformed {

@@ -211,6 +211,11 @@ fn authority(doc: &AuthorityDocument, what: &str) -> Result<Authority, Error> {
     })
 }
 
+/// The trusted root of Sigstore's public-good instance shipped with wkg
+/// (provenance in `data/README.md`): what verification trusts unless a
+/// trusted root is given.
+pub const PUBLIC_GOOD: &[u8] = include_bytes!("data/trusted_root.public-good.json");
+
 impl TrustedRoot {
     /// Parses a trusted root.
     ///
@@ -267,6 +272,13 @@ impl TrustedRoot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_root_reads() {
+        let root = TrustedRoot::from_json(PUBLIC_GOOD).unwrap();
+        assert!(!root.tlogs.is_empty() && !root.certificate_authorities.is_empty());
+        assert!(!root.ctlogs.is_empty() && !root.timestamp_authorities.is_empty());
+    }
 
     #[test]
     fn rfc3339_times() {

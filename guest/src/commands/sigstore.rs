@@ -1,0 +1,130 @@
+//! `wkg sigstore verify-bundle`: a Sigstore bundle checked against a file
+//! (or its SHA-256) inside the sandbox, offline, with the shipped
+//! public-good trusted root or `--trusted-root`; its options are those of
+//! the Sigstore conformance suite's client protocol, so the suite drives
+//! wkg through a wrapper that only execs it.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use wkg_core::digest::Digest;
+use wkg_core::sigstore::bundle::Bundle;
+use wkg_core::sigstore::crypto::VerifyingKey;
+use wkg_core::sigstore::trust::{PUBLIC_GOOD, TrustedRoot};
+use wkg_core::sigstore::verify::{Artifact, Matcher, Policy, verify};
+
+#[derive(Debug, Subcommand)]
+pub enum SigstoreCommand {
+    /// Verify a Sigstore bundle for a file or a SHA-256 digest
+    VerifyBundle(VerifyBundleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBundleArgs {
+    /// Unused: the staging instance has no shipped root; pass `--trusted-root`
+    #[arg(long, hide = true)]
+    pub staging: bool,
+    /// The bundle (`.sigstore.json`)
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// The identity the signing certificate must name (a SAN URI or email)
+    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer")]
+    pub certificate_identity: Option<String>,
+    /// The OIDC issuer the signing certificate must name
+    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A PEM public key that must have made the signature (instead of an identity)
+    #[arg(long, value_name = "FILE", conflicts_with = "certificate_identity")]
+    pub key: Option<PathBuf>,
+    /// The trusted root (a Sigstore `TrustedRoot` JSON); defaults to the public-good instance's
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// The signed file, or its digest as `sha256:<64 hex>`
+    pub artifact: String,
+}
+
+/// The digest a `sha256:<hex>` argument names, unless a file has that name.
+pub fn digest_argument(artifact: &str) -> Option<[u8; 32]> {
+    let digest: Digest = artifact.parse().ok()?;
+    if !digest.is_sha256() || std::path::Path::new(artifact).exists() {
+        return None;
+    }
+    let hex = digest.encoded();
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+fn read(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(crate::io::FileError::on("reading", path))
+        .with_context(|| format!("unable to read the {what}"))
+}
+
+pub fn run(command: SigstoreCommand) -> anyhow::Result<()> {
+    let SigstoreCommand::VerifyBundle(args) = command;
+    let bundle = Bundle::from_json(&read(&args.bundle, "bundle")?)
+        .with_context(|| format!("`{}`", args.bundle.display()))?;
+    let root = match &args.trusted_root {
+        Some(path) => TrustedRoot::from_json(&read(path, "trusted root")?)
+            .with_context(|| format!("`{}`", path.display()))?,
+        None => TrustedRoot::from_json(PUBLIC_GOOD)?,
+    };
+    let policy = match (
+        &args.key,
+        args.certificate_identity,
+        args.certificate_oidc_issuer,
+    ) {
+        (Some(key), _, _) => {
+            let pem = read(key, "key")?;
+            Policy::Key(
+                VerifyingKey::from_pem(&String::from_utf8_lossy(&pem))
+                    .with_context(|| format!("`{}`", key.display()))?,
+            )
+        }
+        (None, Some(identity), Some(issuer)) => Policy::Identity {
+            identity: Matcher::Exact(identity),
+            issuer: Matcher::Exact(issuer),
+        },
+        _ => bail!(
+            "name who must have signed: `--certificate-identity` and \
+             `--certificate-oidc-issuer`, or `--key`"
+        ),
+    };
+    let bytes;
+    let digest;
+    let artifact = match digest_argument(&args.artifact) {
+        Some(d) => {
+            digest = d;
+            Artifact::Sha256(&digest)
+        }
+        None => {
+            bytes = read(std::path::Path::new(&args.artifact), "artifact")?;
+            Artifact::Bytes(&bytes)
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let verified = verify(&bundle, &artifact, &policy, &root, now).with_context(|| {
+        format!(
+            "`{}` does not verify `{}`",
+            args.bundle.display(),
+            args.artifact
+        )
+    })?;
+    match (&verified.identity, &verified.issuer) {
+        (Some(identity), Some(issuer)) => println!(
+            "Verified: signed by `{identity}` (issuer `{issuer}`), log entry {}",
+            verified.log_index
+        ),
+        _ => println!(
+            "Verified: signed with the key, log entry {}",
+            verified.log_index
+        ),
+    }
+    Ok(())
+}
