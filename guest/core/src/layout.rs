@@ -44,8 +44,10 @@ pub struct Location {
     pub target: Target,
 }
 
-/// Why a location or a layout does not read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a location or a layout does not read. Its `Debug` is its message:
+/// a derived one stays in wkg.wasm (errors are `dyn Error` sources there)
+/// without ever being printed.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LayoutError {
     /// `oci-layout:` with no directory.
@@ -66,6 +68,12 @@ pub enum LayoutError {
         known(tags)
     )]
     Ambiguous { count: usize, tags: Vec<String> },
+}
+
+impl std::fmt::Debug for LayoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 fn known(tags: &[String]) -> String {

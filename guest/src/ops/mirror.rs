@@ -145,7 +145,7 @@ pub async fn run(request: Mirror, settings: &Settings) -> Result<Report, Error> 
     }
     report
         .releases
-        .sort_by(|a, b| (&a.package, &a.version).cmp(&(&b.package, &b.version)));
+        .sort_unstable_by(|a, b| (&a.package, &a.version).cmp(&(&b.package, &b.version)));
     report.local.sort();
     report.local.dedup();
     Ok(report)
