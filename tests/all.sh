@@ -16,3 +16,12 @@ RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --no-deps -p wkg-core -p
 cargo test --release --locked
 # (--lib only: a native build of the guest's `wkg` binary would take the host's name.)
 cargo test --release --locked -p wkg-guest --lib
+# The Sigstore conformance suite's verification cases, offline, through the
+# component (tests/sigstore-conformance-client), when the kit sits beside
+# the project; it makes its own Python environment on first use.
+kit=../shared/sigstore-conformance
+if [ -x "$kit/run-verify" ]; then
+  "$kit/run-verify" ./tests/sigstore-conformance-client
+else
+  echo "note: no Sigstore conformance kit at $kit; skipped"
+fi

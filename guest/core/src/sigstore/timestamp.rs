@@ -322,7 +322,7 @@ struct Token<'a> {
 
 /// Checks that `leaf` made the token's signature.
 fn check_signature(token: &Token<'_>, leaf: &Certificate) -> Result<(), String> {
-    let subject = &leaf.inner().tbs_certificate.subject;
+    let subject = leaf.subject_name();
     if let Some((hash, expected)) = &token.cert_hash
         && hash.digest(leaf.der()) != *expected
     {
@@ -379,8 +379,8 @@ fn check_authority(token: &Token<'_>, authority: &Authority) -> Result<(), Strin
         Some(leaf) => {
             return Err(format!(
                 "the signing certificate `{}` is not the authority's `{}`",
-                leaf.inner().tbs_certificate.subject,
-                pinned.inner().tbs_certificate.subject
+                leaf.subject_name(),
+                pinned.subject_name()
             ));
         }
         None if pinned.is_ca() => {
@@ -393,14 +393,14 @@ fn check_authority(token: &Token<'_>, authority: &Authority) -> Result<(), Strin
             if !identifies(&token.signer.sid, pinned) {
                 return Err(format!(
                     "the signer is not the authority's certificate `{}`",
-                    pinned.inner().tbs_certificate.subject
+                    pinned.subject_name()
                 ));
             }
             check_signature(token, pinned)?;
             (pinned, &authority.chain[1..])
         }
     };
-    let subject = &leaf.inner().tbs_certificate.subject;
+    let subject = leaf.subject_name();
     if rest.is_empty() {
         // The authority's only certificate, trusted as it is.
         if !leaf.valid_at(gen_time) {

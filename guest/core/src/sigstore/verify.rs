@@ -125,7 +125,7 @@ fn material(bundle: &Bundle) -> Result<Material, Error> {
             return Err(rejected(format!(
                 "the bundle's certificate chain holds a root certificate (`{}`); roots come \
                  from the trusted root only",
-                root.inner().tbs_certificate.subject
+                root.subject_name()
             )));
         }
         return Ok(Material::Certificate(Box::new(leaf.clone())));

@@ -186,6 +186,19 @@ impl Certificate {
             .map(str::to_owned)
     }
 
+    /// The subject as RFC 4514 writes it, `CN=…,O=…` (the common
+    /// attributes by their short names, others by OID), for messages. (x509-cert's own `Display`
+    /// looks names up in const-oid's whole OID table, which would ship in
+    /// the component.)
+    pub fn subject_name(&self) -> String {
+        name(&self.cert.tbs_certificate.subject)
+    }
+
+    /// The issuer's name, as [`Certificate::subject_name`] writes it.
+    pub fn issuer_name(&self) -> String {
+        name(&self.cert.tbs_certificate.issuer)
+    }
+
     /// Whether subject and issuer are the same name (a root, usually).
     pub fn is_self_issued(&self) -> bool {
         self.cert.tbs_certificate.subject == self.cert.tbs_certificate.issuer
@@ -201,7 +214,8 @@ impl Certificate {
         if tbs.issuer != issuer.cert.tbs_certificate.subject {
             return Err(Error::Rejected(format!(
                 "certificate `{}` was not issued by `{}`",
-                tbs.subject, issuer.cert.tbs_certificate.subject
+                self.subject_name(),
+                issuer.subject_name()
             )));
         }
         let signature = self
@@ -225,10 +239,47 @@ impl Certificate {
         key.verify(self.tbs_der()?, signature, hash).map_err(|_| {
             Error::Rejected(format!(
                 "the signature of certificate `{}` does not verify with the key of `{}`",
-                tbs.subject, issuer.cert.tbs_certificate.subject
+                self.subject_name(),
+                issuer.subject_name()
             ))
         })
     }
+}
+
+/// `name` as RFC 4514 writes it: the last RDN first, `,` between them.
+fn name(name: &x509_cert::name::Name) -> String {
+    let mut parts = Vec::new();
+    for rdn in name.0.iter().rev() {
+        for atv in rdn.0.iter() {
+            let key = match atv.oid.to_string().as_str() {
+                "2.5.4.3" => "CN".to_owned(),
+                "2.5.4.6" => "C".to_owned(),
+                "2.5.4.7" => "L".to_owned(),
+                "2.5.4.8" => "ST".to_owned(),
+                "2.5.4.10" => "O".to_owned(),
+                "2.5.4.11" => "OU".to_owned(),
+                "1.2.840.113549.1.9.1" => "emailAddress".to_owned(),
+                other => other.to_owned(),
+            };
+            let value = atv
+                .value
+                .decode_as::<der::asn1::Utf8StringRef<'_>>()
+                .map(|v| v.to_string())
+                .or_else(|_| {
+                    atv.value
+                        .decode_as::<der::asn1::PrintableStringRef<'_>>()
+                        .map(|v| v.to_string())
+                })
+                .or_else(|_| {
+                    atv.value
+                        .decode_as::<der::asn1::Ia5StringRef<'_>>()
+                        .map(|v| v.to_string())
+                })
+                .unwrap_or_else(|_| "…".to_owned());
+            parts.push(format!("{key}={value}"));
+        }
+    }
+    parts.join(",")
 }
 
 /// Checks that `leaf` chains through `chain` (its issuer first, the root
@@ -249,7 +300,7 @@ pub fn verify_chain(leaf: &Certificate, chain: &[Certificate], time: u64) -> Res
         if !issuer.is_ca() {
             return Err(Error::Rejected(format!(
                 "`{}` is not a CA certificate",
-                issuer.cert.tbs_certificate.subject
+                issuer.subject_name()
             )));
         }
         child.verify_issued_by(issuer)?;
@@ -260,7 +311,7 @@ pub fn verify_chain(leaf: &Certificate, chain: &[Certificate], time: u64) -> Res
             let (from, to) = cert.validity();
             return Err(Error::Rejected(format!(
                 "certificate `{}` is valid from {from} to {to} (Unix seconds), not at {time}",
-                cert.cert.tbs_certificate.subject
+                cert.subject_name()
             )));
         }
     }
