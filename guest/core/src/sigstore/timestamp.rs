@@ -14,12 +14,17 @@
 //! the validity of the bundle's signing certificate, and the nonce and
 //! policy (a bundle carries no request to compare them with).
 
-use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use der::asn1::{AnyRef, BitStringRef, IntRef, OctetStringRef, Utf8StringRef};
-use der::{Decode, Encode, Reader, Sequence, SliceReader, Tag, TagNumber, Tagged};
+use der::{
+    Choice, Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence,
+    SliceReader, Tag, TagNumber, Tagged, Writer,
+};
 use spki::AlgorithmIdentifierRef;
+use x509_cert::attr::Attributes;
 use x509_cert::ext::Extensions;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
 
 use super::Error;
 use super::crypto::{Hash, VerifyingKey};
@@ -149,6 +154,156 @@ struct EssCertIdV2<'a> {
     issuer_serial: Option<AnyRef<'a>>,
 }
 
+/// A `SET` (or `SET OF`) kept as its raw content octets: parsed lazily,
+/// or not at all.
+#[derive(Clone, Copy, Debug)]
+struct RawSet<'a>(&'a [u8]);
+
+impl FixedTag for RawSet<'_> {
+    const TAG: Tag = Tag::Set;
+}
+
+impl<'a> DecodeValue<'a> for RawSet<'a> {
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        reader.read_slice(header.length).map(RawSet)
+    }
+}
+
+impl EncodeValue for RawSet<'_> {
+    fn value_len(&self) -> der::Result<Length> {
+        Length::try_from(self.0.len())
+    }
+
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        writer.write(self.0)
+    }
+}
+
+/// `SignedData` (RFC 5652 §5.1), only as far as a timestamp needs it:
+/// the digest algorithms, certificates and CRLs are kept raw.
+#[derive(Debug, Sequence)]
+#[allow(dead_code)] // every field parsed, so the DER is checked; not all read
+struct SignedData<'a> {
+    version: u8,
+    digest_algorithms: RawSet<'a>,
+    encap_content_info: EncapsulatedContentInfo<'a>,
+    /// `CertificateSet`, read certificate by certificate.
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    certificates: Option<RawSet<'a>>,
+    /// `RevocationInfoChoices`, never read.
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    crls: Option<RawSet<'a>>,
+    /// `SET OF SignerInfo`, read signer by signer.
+    signer_infos: RawSet<'a>,
+}
+
+/// `EncapsulatedContentInfo ::= SEQUENCE { eContentType ContentType,
+/// eContent [0] EXPLICIT OCTET STRING OPTIONAL }`.
+#[derive(Debug, Sequence)]
+struct EncapsulatedContentInfo<'a> {
+    econtent_type: ObjectIdentifier,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    econtent: Option<AnyRef<'a>>,
+}
+
+/// `SignerInfo` (RFC 5652 §5.3).
+#[derive(Debug, Sequence)]
+#[allow(dead_code)] // every field parsed, so the DER is checked; not all read
+struct SignerInfo<'a> {
+    version: u8,
+    sid: SignerIdentifier<'a>,
+    digest_alg: AlgorithmIdentifierRef<'a>,
+    /// `SignedAttributes`, kept raw: the signature is over their encoding.
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    signed_attrs: Option<RawSet<'a>>,
+    signature_algorithm: AlgorithmIdentifierRef<'a>,
+    signature: OctetStringRef<'a>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    unsigned_attrs: Option<RawSet<'a>>,
+}
+
+/// `SignerIdentifier ::= CHOICE { issuerAndSerialNumber
+/// IssuerAndSerialNumber, subjectKeyIdentifier [0] SubjectKeyIdentifier }`.
+#[derive(Debug, Choice)]
+enum SignerIdentifier<'a> {
+    IssuerAndSerialNumber(IssuerAndSerialNumber),
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT")]
+    SubjectKeyIdentifier(OctetStringRef<'a>),
+}
+
+/// `IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber
+/// CertificateSerialNumber }`.
+#[derive(Debug, Sequence)]
+struct IssuerAndSerialNumber {
+    issuer: Name,
+    serial_number: SerialNumber,
+}
+
+/// A signer with its signed attributes, both as signed and parsed.
+#[derive(Debug)]
+struct Signer<'a> {
+    info: SignerInfo<'a>,
+    /// The signed attributes re-tagged as a `SET OF` (what was signed)
+    /// and parsed.
+    signed_attrs: Option<(Vec<u8>, Attributes)>,
+}
+
+/// The parsed parts of a `SignedData`: every signer and every embedded
+/// X.509 certificate.
+fn parse_signed_data<'a>(
+    signed_data: &SignedData<'a>,
+) -> Result<(Vec<Signer<'a>>, Vec<Certificate>), Error> {
+    const MAX_VERSION: u8 = 5; // CMSVersion ::= INTEGER { v0(0) .. v5(5) }
+    if signed_data.version > MAX_VERSION {
+        return Err(malformed(format!(
+            "SignedData version {} is not a CMSVersion",
+            signed_data.version
+        )));
+    }
+    let mut signers = Vec::new();
+    let mut r = SliceReader::new(signed_data.signer_infos.0).map_err(malformed)?;
+    while !r.is_finished() {
+        let info = SignerInfo::decode(&mut r).map_err(malformed)?;
+        if info.version > MAX_VERSION {
+            return Err(malformed(format!(
+                "SignerInfo version {} is not a CMSVersion",
+                info.version
+            )));
+        }
+        let signed_attrs = match info.signed_attrs {
+            None => None,
+            Some(RawSet(value)) => {
+                let mut der = Vec::with_capacity(value.len() + 6);
+                Header::new(Tag::Set, value.len())
+                    .and_then(|h| h.encode_to_vec(&mut der))
+                    .map_err(malformed)?;
+                der.extend_from_slice(value);
+                let attrs = Attributes::from_der(&der).map_err(malformed)?;
+                Some((der, attrs))
+            }
+        };
+        signers.push(Signer { info, signed_attrs });
+    }
+    let mut certificates = Vec::new();
+    if let Some(RawSet(set)) = signed_data.certificates {
+        let mut r = SliceReader::new(set).map_err(malformed)?;
+        while !r.is_finished() {
+            let tag = r.peek_tag().map_err(malformed)?;
+            let der = r.tlv_bytes().map_err(malformed)?;
+            if tag == Tag::Sequence {
+                certificates.push(Certificate::from_der(der)?);
+            } else if tag != context_tag(3) {
+                // `[3] OtherCertificateFormat` is skipped, the obsolete
+                // and attribute certificates refused (as `cms` did).
+                return Err(malformed(format!(
+                    "a {tag} in the certificates, not a Certificate"
+                )));
+            }
+        }
+    }
+    Ok((signers, certificates))
+}
+
 fn malformed(reason: impl std::fmt::Display) -> Error {
     Error::Malformed {
         what: "RFC 3161 timestamp",
@@ -206,60 +361,6 @@ fn parse_gen_time(any: AnyRef<'_>) -> Result<u64, Error> {
     super::trust::parse_rfc3339(&rfc3339).map_err(|_| bad())
 }
 
-/// The parts of a `SignedData` that must be read as they were encoded:
-/// the embedded certificates and the signer's signed attributes.
-#[derive(Debug)]
-struct RawSignedData<'a> {
-    certificates: Vec<&'a [u8]>,
-    /// The `[0] IMPLICIT` signed attributes of the first `SignerInfo`,
-    /// whole (tag and length included).
-    signed_attrs: Option<&'a [u8]>,
-}
-
-/// Walks the `SignedData` TLVs (`content` is its whole encoding).
-fn raw_signed_data(content: &[u8]) -> der::Result<RawSignedData<'_>> {
-    let mut outer = SliceReader::new(content)?;
-    let value = outer.sequence(|r| r.read_slice(r.remaining_len()))?;
-    outer.finish(())?;
-    let mut r = SliceReader::new(value)?;
-    let mut certificates = Vec::new();
-    let mut signer_infos = None;
-    while !r.is_finished() {
-        let tag = r.peek_tag()?;
-        let tlv = r.tlv_bytes()?;
-        if tag == context_tag(0) {
-            let mut certs = SliceReader::new(AnyRef::from_der(tlv)?.value())?;
-            while !certs.is_finished() {
-                certificates.push(certs.tlv_bytes()?);
-            }
-        } else if tag == Tag::Set {
-            // digestAlgorithms comes first, signerInfos last.
-            signer_infos = Some(tlv);
-        }
-    }
-    let mut signed_attrs = None;
-    if let Some(set) = signer_infos {
-        let infos = AnyRef::from_der(set)?;
-        let mut infos = SliceReader::new(infos.value())?;
-        if !infos.is_finished() {
-            let info = AnyRef::from_der(infos.tlv_bytes()?)?;
-            let mut fields = SliceReader::new(info.value())?;
-            while !fields.is_finished() {
-                let tag = fields.peek_tag()?;
-                let tlv = fields.tlv_bytes()?;
-                if tag == context_tag(0) {
-                    signed_attrs = Some(tlv);
-                    break;
-                }
-            }
-        }
-    }
-    Ok(RawSignedData {
-        certificates,
-        signed_attrs,
-    })
-}
-
 fn context_tag(number: u8) -> Tag {
     Tag::ContextSpecific {
         constructed: true,
@@ -269,13 +370,10 @@ fn context_tag(number: u8) -> Tag {
 
 /// The one value of the signed attribute `oid`.
 fn signed_attribute<'a>(
-    info: &'a SignerInfo,
+    attrs: &'a Attributes,
     oid: ObjectIdentifier,
     name: &str,
 ) -> Result<Option<&'a der::Any>, Error> {
-    let Some(attrs) = info.signed_attrs.as_ref() else {
-        return Ok(None);
-    };
     let mut found = attrs.iter().filter(|a| a.oid == oid);
     let Some(attr) = found.next() else {
         return Ok(None);
@@ -293,7 +391,7 @@ fn signed_attribute<'a>(
 }
 
 /// Whether `cert` is the one `sid` names.
-fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
+fn identifies(sid: &SignerIdentifier<'_>, cert: &Certificate) -> bool {
     let tbs = &cert.inner().tbs_certificate;
     match sid {
         SignerIdentifier::IssuerAndSerialNumber(id) => {
@@ -302,7 +400,7 @@ fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
         SignerIdentifier::SubjectKeyIdentifier(ski) => cert
             .extension(SUBJECT_KEY_IDENTIFIER)
             .and_then(|v| OctetStringRef::from_der(v).ok())
-            .is_some_and(|id| id.as_bytes() == ski.0.as_bytes()),
+            .is_some_and(|id| id.as_bytes() == ski.as_bytes()),
     }
 }
 
@@ -311,9 +409,9 @@ fn identifies(sid: &SignerIdentifier, cert: &Certificate) -> bool {
 #[derive(Debug)]
 struct Token<'a> {
     gen_time: u64,
-    signer: &'a SignerInfo,
+    signer: &'a SignerInfo<'a>,
     /// The signed attributes, re-tagged as a `SET OF` (what was signed).
-    signed_attrs: Vec<u8>,
+    signed_attrs: &'a [u8],
     /// The embedded certificate the signer identifier names.
     embedded: Option<Certificate>,
     /// `id-aa-signingCertificateV2`'s first certificate hash.
@@ -359,7 +457,7 @@ fn check_signature(token: &Token<'_>, leaf: &Certificate) -> Result<(), String> 
             "the key of `{subject}` does not fit the signature algorithm {algorithm}"
         ));
     }
-    key.verify(&token.signed_attrs, info.signature.as_bytes(), hash)
+    key.verify(token.signed_attrs, info.signature.as_bytes(), hash)
         .map_err(|e| format!("the signature by `{subject}`: {e}"))
 }
 
@@ -488,9 +586,11 @@ pub fn verify(
             token.content_type
         )));
     }
-    let content = token.content.to_der().map_err(malformed)?;
-    let signed_data = SignedData::from_der(&content).map_err(malformed)?;
-    let raw = raw_signed_data(&content).map_err(malformed)?;
+    let signed_data = token
+        .content
+        .decode_as::<SignedData<'_>>()
+        .map_err(malformed)?;
+    let (signers, certificates) = parse_signed_data(&signed_data)?;
 
     // The TSTInfo and its message imprint.
     let encap = &signed_data.encap_content_info;
@@ -519,18 +619,23 @@ pub fn verify(
     }
 
     // The signer and its signed attributes.
-    let signers = signed_data.signer_infos.0.as_slice();
-    let [signer] = signers else {
+    let [
+        Signer {
+            info: signer,
+            signed_attrs,
+        },
+    ] = signers.as_slice()
+    else {
         return Err(rejected(format!(
             "{} signers, not exactly one",
             signers.len()
         )));
     };
-    let attrs = raw
-        .signed_attrs
+    let (signed_attrs, attrs) = signed_attrs
+        .as_ref()
         .ok_or_else(|| rejected("the signer has no signed attributes"))?;
     let digest = hash_of(signer.digest_alg.oid, "signer digest")?;
-    let content_type = signed_attribute(signer, CONTENT_TYPE, "content-type")?
+    let content_type = signed_attribute(attrs, CONTENT_TYPE, "content-type")?
         .ok_or_else(|| rejected("no content-type signed attribute"))?;
     if content_type
         .decode_as::<ObjectIdentifier>()
@@ -541,7 +646,7 @@ pub fn verify(
             "the content-type signed attribute is not id-ct-TSTInfo",
         ));
     }
-    let message_digest = signed_attribute(signer, MESSAGE_DIGEST, "message-digest")?
+    let message_digest = signed_attribute(attrs, MESSAGE_DIGEST, "message-digest")?
         .ok_or_else(|| rejected("no message-digest signed attribute"))?;
     if message_digest
         .decode_as::<OctetStringRef<'_>>()
@@ -553,38 +658,28 @@ pub fn verify(
             "the message-digest signed attribute is not the hash of the TSTInfo",
         ));
     }
-    let cert_hash =
-        match signed_attribute(signer, SIGNING_CERTIFICATE_V2, "signing-certificate-v2")? {
-            None => None,
-            Some(value) => {
-                let v2 = value
-                    .decode_as::<SigningCertificateV2<'_>>()
-                    .map_err(malformed)?;
-                let first = v2.certs.first().ok_or_else(|| {
-                    rejected("the signing-certificate-v2 attribute names no certificate")
-                })?;
-                let hash = match &first.hash_algorithm {
-                    Some(alg) => hash_of(alg.oid, "signing-certificate")?,
-                    None => Hash::Sha256,
-                };
-                Some((hash, first.cert_hash.as_bytes().to_vec()))
-            }
-        };
-    let mut signed_attrs = attrs.to_vec();
-    signed_attrs[0] = 0x31;
+    let cert_hash = match signed_attribute(attrs, SIGNING_CERTIFICATE_V2, "signing-certificate-v2")?
+    {
+        None => None,
+        Some(value) => {
+            let v2 = value
+                .decode_as::<SigningCertificateV2<'_>>()
+                .map_err(malformed)?;
+            let first = v2.certs.first().ok_or_else(|| {
+                rejected("the signing-certificate-v2 attribute names no certificate")
+            })?;
+            let hash = match &first.hash_algorithm {
+                Some(alg) => hash_of(alg.oid, "signing-certificate")?,
+                None => Hash::Sha256,
+            };
+            Some((hash, first.cert_hash.as_bytes().to_vec()))
+        }
+    };
 
     // The embedded certificate the signer names, if any.
-    let mut embedded = None;
-    for der in &raw.certificates {
-        if der.first() != Some(&0x30) {
-            continue; // another CertificateChoices
-        }
-        let cert = Certificate::from_der(der)?;
-        if identifies(&signer.sid, &cert) {
-            embedded = Some(cert);
-            break;
-        }
-    }
+    let embedded = certificates
+        .into_iter()
+        .find(|cert| identifies(&signer.sid, cert));
     let token = Token {
         gen_time,
         signer,
