@@ -3,9 +3,7 @@
 //! stopped, `wkg fetch --locked` through the config the mirror printed
 //! writes the same `deps` and lock.
 
-use std::path::Path;
-
-use crate::deps::{command, seed, setup_shared, working_dir};
+use crate::deps::{command, names, seed, setup_shared, working_dir};
 use crate::support::Registry;
 
 /// The `[namespace_registries]` lines and what follows, as printed.
@@ -14,17 +12,6 @@ fn printed_config(stdout: &str) -> String {
         .find("[namespace_registries]")
         .unwrap_or_else(|| panic!("no config in {stdout}"));
     stdout[at..].to_owned()
-}
-
-/// The names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]

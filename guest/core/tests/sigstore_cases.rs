@@ -98,4 +98,9 @@ fn conformance_cases() {
     for w in &wrong {
         eprintln!("  {w}");
     }
+    assert!(
+        wrong.is_empty(),
+        "{} cases got the wrong verdict",
+        wrong.len()
+    );
 }

@@ -154,10 +154,7 @@ impl<'a> Copy<'a> {
         let media_type = pulled.declared_media_type();
         match ImageManifest::from_json(&pulled.bytes) {
             Ok(manifest) => {
-                self.blob(&manifest.config).await?;
-                for layer in &manifest.layers {
-                    self.blob(layer).await?;
-                }
+                self.blobs_of(&manifest).await?;
             }
             Err(ManifestError::ImageIndex { .. }) if depth < MAX_DEPTH => {
                 let index = ImageIndex::from_json(&pulled.bytes)
@@ -215,10 +212,7 @@ impl<'a> Copy<'a> {
                 .await?;
             let manifest = ImageManifest::from_json(&pulled.bytes)
                 .map_err(|e| Error::Protocol(format!("referrer `{digest}`: {e}")))?;
-            self.blob(&manifest.config).await?;
-            for layer in &manifest.layers {
-                self.blob(layer).await?;
-            }
+            self.blobs_of(&manifest).await?;
             let mut listed_as = wkg_core::referrers::list_entry(
                 &manifest,
                 pulled.digest.clone(),
@@ -229,6 +223,15 @@ impl<'a> Copy<'a> {
                 .push_referrer(self.to_repository, subject, &listed_as, pulled.bytes)
                 .await?;
             self.copied.borrow_mut().referrers += 1;
+        }
+        Ok(())
+    }
+
+    /// The config and layers of `manifest`.
+    async fn blobs_of(&self, manifest: &ImageManifest) -> Result<(), Error> {
+        self.blob(&manifest.config).await?;
+        for layer in &manifest.layers {
+            self.blob(layer).await?;
         }
         Ok(())
     }
