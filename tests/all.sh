@@ -16,6 +16,10 @@ RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --no-deps -p wkg-core -p
 cargo test --release --locked
 # (--lib only: a native build of the guest's `wkg` binary would take the host's name.)
 cargo test --release --locked -p wkg-guest --lib
+# The private Sigstore instance the integration tests sign with, checked by
+# the verifier it serves.
+cargo clippy --release --locked -p sigstore-forge --all-targets -- -D warnings
+cargo test --release --locked -p sigstore-forge
 # The Sigstore conformance suite's verification cases, offline, through the
 # component (tests/sigstore-conformance-client), when the kit sits beside
 # the project; it makes its own Python environment on first use.

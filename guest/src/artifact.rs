@@ -63,7 +63,7 @@ impl Artifact {
     }
 
     /// Pushes the layer (unless the registry has it), the config and the
-    /// manifest, tagged `tag`; returns the manifest digest.
+    /// manifest, tagged `tag`; returns the manifest's descriptor.
     ///
     /// The config names the layer's digest, so it is made once the layer
     /// is up (a large file is hashed on its way up).
@@ -75,7 +75,7 @@ impl Artifact {
         store: &Store,
         repository: &str,
         tag: &str,
-    ) -> Result<Digest, oci::Error> {
+    ) -> Result<Descriptor, oci::Error> {
         store.authenticate(repository, Actions::PullPush).await?;
         let (digest, pushed) = store
             .push_blob(repository, self.content, self.digest.as_ref(), self.size)
@@ -119,9 +119,12 @@ impl Artifact {
                 config_descriptor.size,
             )
             .await?;
-        store
-            .push_manifest(repository, tag, MANIFEST_MEDIA_TYPE, manifest.to_json())
-            .await
+        let bytes = manifest.to_json();
+        let size = bytes.len() as u64;
+        let digest = store
+            .push_manifest(repository, tag, MANIFEST_MEDIA_TYPE, bytes)
+            .await?;
+        Ok(Descriptor::new(MANIFEST_MEDIA_TYPE, digest, size))
     }
 }
 

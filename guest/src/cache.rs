@@ -79,6 +79,20 @@ impl Cache {
         }
     }
 
+    /// Stores small content (a manifest, a signature) under its digest.
+    ///
+    /// # Errors
+    /// The cache cannot be written.
+    pub fn put(&self, digest: &Digest, bytes: &[u8]) -> Result<(), FileError> {
+        let path = self.blob_path(digest)?;
+        write_atomic(&path, bytes).map_err(FileError::on("writing", &path))
+    }
+
+    /// The cached content with `digest`, read whole ([`Cache::blob`]).
+    pub fn read(&self, digest: &Digest) -> Option<Vec<u8>> {
+        std::fs::read(self.blob(digest)?).ok()
+    }
+
     /// The content digest remembered for a release.
     pub fn release(
         &self,

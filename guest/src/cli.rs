@@ -80,6 +80,8 @@ pub enum OciCommand {
     Discover(commands::oci::DiscoverArgs),
     /// Attach a file to a manifest as a referrer
     Attach(commands::oci::AttachArgs),
+    /// Sign a manifest with a local key: a Sigstore bundle attached as its referrer
+    Sign(commands::oci::SignArgs),
 }
 
 /// Deprecated aliases of the top-level commands.
@@ -171,12 +173,25 @@ fn user_paths(command: &Command) -> Vec<UserPath<'_>> {
                 let file = p.extension().is_some_and(|e| e == "wasm");
                 out.push((p, "path", !file));
             }
+            if let Some(k) = &a.sign_key {
+                out.push((k, "signing key", false));
+            }
             common(&a.common, &mut out);
         }
         Command::Oci(OciCommand::Pull(a)) => {
             if let Some(o) = &a.output {
                 out.push((o, "output", false));
             }
+            if let Some(k) = &a.verify.key {
+                out.push((k, "key", false));
+            }
+            if let Some(r) = &a.verify.trusted_root {
+                out.push((r, "trusted root", false));
+            }
+            layout_path(&a.reference, &mut out);
+        }
+        Command::Oci(OciCommand::Sign(a)) => {
+            out.push((&a.key, "key", false));
             layout_path(&a.reference, &mut out);
         }
         Command::Oci(OciCommand::Push(a)) => {
@@ -223,6 +238,7 @@ async fn dispatch(command: Command) -> commands::Result {
         Command::Oci(OciCommand::Build(args)) => commands::oci::build(args).await,
         Command::Oci(OciCommand::Discover(args)) => commands::oci::discover(args).await,
         Command::Oci(OciCommand::Attach(args)) => commands::oci::attach(args).await,
+        Command::Oci(OciCommand::Sign(args)) => commands::oci::sign(args).await,
         Command::Config(args) => commands::config::run(args),
         Command::Get(args) => commands::get::run(args).await,
         Command::Mirror(args) => commands::mirror::run(args).await,

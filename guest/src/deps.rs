@@ -28,6 +28,7 @@ use crate::cache::Cache;
 use crate::error::{BoxError, Kind};
 use crate::io::FileError;
 use crate::packages::{self, Registries};
+use crate::signatures;
 
 pub use semver::VersionReq;
 
@@ -436,10 +437,43 @@ async fn resolve_registry(
             source,
         })?;
     let pending: Pending = policy.dependency(package, registry, requirement);
+    let verifier = registries
+        .verifier(pending.package())
+        .map_err(|source| Error::Registry {
+            package: pending.package().clone(),
+            source,
+        })?;
     let cached = pending.locked().and_then(|l| cache.blob(&l.digest));
-    let step = pending.step(cached)?;
+    let mut step = pending.step(cached)?;
     if let Step::Cached(dep) = step {
-        return Ok(dep);
+        let Some(verifier) = &verifier else {
+            return Ok(*dep);
+        };
+        // Under a policy, the lock's signature record is checked again
+        // from the cache; without one (locked before the policy, or a
+        // cache cleared since) the release is verified online.
+        let subject = format!("package `{}@{}`", dep.package, dep.version);
+        let checked = match &dep.signature {
+            Some(record) => {
+                signatures::verify_cached(record, &dep.digest, &subject, verifier, cache)
+                    .map_err(packages::Error::from)?
+            }
+            None => false,
+        };
+        if checked {
+            return Ok(*dep);
+        }
+        if policy.offline {
+            let missing = match &dep.signature {
+                Some(record) => signatures::Error::NotCached {
+                    subject,
+                    bundle: record.bundle.clone(),
+                },
+                None => signatures::Error::NotLocked { subject },
+            };
+            return Err(Error::Source(missing.into()));
+        }
+        step = Step::FetchLocked(dep.version);
     }
     let source = registries.source(pending.package(), None).await?;
     let version = match step {
@@ -455,8 +489,10 @@ async fn resolve_registry(
             source,
         })?;
     pending.check_digest(&release.digest)?;
-    let path = source.content(pending.package(), &release, cache).await?;
-    Ok(pending.resolved(version, release.digest, path))
+    let content = source.content(pending.package(), &release, cache).await?;
+    let mut dep = pending.resolved(version, release.digest, content.path);
+    dep.signature = content.signature;
+    Ok(dep)
 }
 
 impl Resolved {

@@ -28,6 +28,7 @@ pub mod ops;
 pub mod packages;
 pub mod progress;
 pub mod settings;
+pub mod signatures;
 pub mod wit;
 pub mod workspace;
 

@@ -2,15 +2,16 @@
 //! (config.toml, registry resolution, well-known metadata, credentials),
 //! its versions, and its content in the cache (wkg-behaviour §2, §4, §6, §7).
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use http::StatusCode;
 use wkg_core::auth::Credential;
-use wkg_core::config::{Backend, Config, registry_auth_env_var};
+use wkg_core::config::{Backend, Config, Scope, registry_auth_env_var};
 use wkg_core::digest::Digest;
+use wkg_core::lock::LockedSignature;
 use wkg_core::manifest::{Descriptor, ManifestError};
 use wkg_core::metadata::{RegistryMetadata, oci_repository, well_known_url};
 use wkg_core::package::{PackageRef, Registry, Version};
@@ -26,6 +27,8 @@ use crate::oci::remote::BlobSource;
 use crate::oci::{self, Client, Store, credentials};
 use crate::progress::Progress;
 use crate::settings::{self, Settings, read_config};
+use crate::signatures::{self, Verifier};
+use wkg_core::sigstore::sign::SigningKey;
 
 /// Why a package's source, versions or content cannot be had.
 #[derive(thiserror::Error)]
@@ -95,6 +98,10 @@ pub enum Error {
     /// A local registry's file that cannot be read or written.
     #[error(transparent)]
     File(#[from] FileError),
+    /// A release that fails its `[sigstore]` policy, or a policy that
+    /// cannot be used.
+    #[error(transparent)]
+    Signature(#[from] signatures::Error),
 }
 
 crate::debug_as_message!(Error);
@@ -114,6 +121,7 @@ impl Error {
             | Error::NotWasm(_)
             | Error::Index { .. }
             | Error::NoLayer(_) => Kind::Other,
+            Error::Signature(e) => e.kind(),
         }
     }
 }
@@ -131,6 +139,10 @@ pub struct Registries {
     /// fall back to anonymous access: packages of one registry share one
     /// (its authentication, its tokens by scope).
     clients: RefCell<HashMap<(Registry, String, bool), Rc<Client>>>,
+    /// The `[sigstore]` trusted root, read on first use.
+    trusted_root: OnceCell<Rc<wkg_core::sigstore::trust::TrustedRoot>>,
+    /// The verifiers made so far, by policy key.
+    verifiers: RefCell<HashMap<Scope, Rc<Verifier>>>,
 }
 
 /// One release of a package, as its registry has it now.
@@ -141,6 +153,19 @@ pub struct Release {
     pub digest: Digest,
     /// The wasm layer, for OCI registries.
     layer: Option<Descriptor>,
+    /// The manifest (digest, bytes) whose signature the package's
+    /// `[sigstore]` policy requires, checked by [`Source::content`].
+    to_verify: Option<(Digest, Vec<u8>)>,
+}
+
+/// A release's content, as [`Source::content`] gives it.
+#[derive(Debug)]
+pub struct Content {
+    /// The verified content (in the cache, or a local registry's file).
+    pub path: PathBuf,
+    /// What `wkg.lock` records of the signature verified under the
+    /// package's `[sigstore]` policy, if one applies.
+    pub signature: Option<LockedSignature>,
 }
 
 /// Where a package's releases come from.
@@ -152,6 +177,9 @@ pub enum Source {
         registry: Registry,
         store: Store,
         repository: String,
+        /// The package's `[sigstore]` policy, checked by
+        /// [`Source::release`].
+        verifier: Option<Rc<Verifier>>,
     },
     /// `<root>/<namespace>/<name>/<version>.wasm`.
     Local { root: PathBuf },
@@ -188,7 +216,41 @@ impl Registries {
             timeouts: Timeouts::from_env(),
             metadata: RefCell::default(),
             clients: RefCell::default(),
+            trusted_root: OnceCell::new(),
+            verifiers: RefCell::default(),
         })
+    }
+
+    /// The verifier of `package`'s `[sigstore]` policy (its own, else its
+    /// namespace's), if it has one. Keys and the trusted root are read
+    /// once per run.
+    ///
+    /// # Errors
+    /// A key or trusted root file that cannot be read or used.
+    pub fn verifier(&self, package: &PackageRef) -> Result<Option<Rc<Verifier>>, Error> {
+        let Some(sigstore) = self.config.sigstore() else {
+            return Ok(None);
+        };
+        let Some((scope, policy)) = sigstore.policy(package) else {
+            return Ok(None);
+        };
+        if let Some(known) = self.verifiers.borrow().get(scope) {
+            return Ok(Some(known.clone()));
+        }
+        let root = match self.trusted_root.get() {
+            Some(root) => root.clone(),
+            None => {
+                let path = sigstore.trusted_root.as_deref().map(Path::new);
+                let root = Rc::new(signatures::trusted_root(path)?);
+                self.trusted_root.get_or_init(|| root).clone()
+            }
+        };
+        let origin = format!("the `[sigstore]` policy for `{scope}`");
+        let verifier = Rc::new(Verifier::new(policy, root, origin)?);
+        self.verifiers
+            .borrow_mut()
+            .insert(scope.clone(), verifier.clone());
+        Ok(Some(verifier))
     }
 
     /// The source of `package`, through `registry` when given.
@@ -201,7 +263,11 @@ impl Registries {
         package: &PackageRef,
         registry: Option<&Registry>,
     ) -> Result<Source, Error> {
-        self.source_with(package, registry, true).await
+        let mut source = self.source_with(package, registry, true).await?;
+        if let Source::Oci { verifier, .. } = &mut source {
+            *verifier = self.verifier(package)?;
+        }
+        Ok(source)
     }
 
     /// The name of the registry `package` comes from (what `wkg.lock`
@@ -274,6 +340,7 @@ impl Registries {
                     registry,
                     store: Store::Layout(layout),
                     repository,
+                    verifier: None,
                 });
             }
             _ => {}
@@ -309,6 +376,7 @@ impl Registries {
                 registry,
                 store: Store::Registry(client),
                 repository,
+                verifier: None,
             });
         }
         let oci = self.config.registry_config(&registry).and_then(|c| c.oci());
@@ -349,6 +417,7 @@ impl Registries {
             registry,
             store: Store::Registry(client),
             repository,
+            verifier: None,
         })
     }
 
@@ -441,14 +510,18 @@ impl Source {
         version: &Version,
         cache: &Cache,
     ) -> Result<PathBuf, Error> {
-        if let Source::Oci { registry, .. } = self
+        if let Source::Oci {
+            registry,
+            verifier: None,
+            ..
+        } = self
             && let Some(digest) = cache.release(registry, package, version)
             && let Some(path) = cache.blob(&digest)
         {
             return Ok(path);
         }
         let release = self.release(package, version).await?;
-        self.content(package, &release, cache).await
+        Ok(self.content(package, &release, cache).await?.path)
     }
 
     /// What `package@version` is now: its content digest (the manifest's
@@ -458,7 +531,7 @@ impl Source {
     /// [`oci::Error::NotFound`] naming the package when the release does
     /// not exist; a manifest that is not a wasm artifact; transport errors.
     pub async fn release(&self, package: &PackageRef, version: &Version) -> Result<Release, Error> {
-        let (client, repository) = match self {
+        let (client, repository, verifier) = match self {
             Source::Local { root } => {
                 let path = Source::local_path(root, package, version);
                 let bytes = std::fs::read(&path).map_err(|cause| Error::LocalRelease {
@@ -471,60 +544,98 @@ impl Source {
                     version: version.clone(),
                     digest: Digest::sha256_of(&bytes),
                     layer: None,
+                    to_verify: None,
                 });
             }
             Source::Oci {
-                store, repository, ..
-            } => (store, repository),
+                store,
+                repository,
+                verifier,
+                ..
+            } => (store, repository, verifier),
         };
-        let manifest = release_manifest(client, repository, package, version).await?;
-        let layer = wasm_layer(&manifest, package, version)?.clone();
+        let pulled = release_manifest(client, repository, package, version).await?;
+        let layer = wasm_layer(&pulled.manifest, package, version)?.clone();
         Ok(Release {
             version: version.clone(),
             digest: layer.digest.clone(),
             layer: Some(layer),
+            to_verify: verifier
+                .is_some()
+                .then_some((pulled.pulled.digest, pulled.pulled.bytes)),
         })
     }
 
-    /// A file holding the verified content of `release`: from the cache
-    /// when it has the digest, else downloaded into it (OCI); the
-    /// registry's own file (local). The release lookup is remembered.
+    /// The verified content of `release`: from the cache when it has the
+    /// digest, else downloaded into it (OCI); the registry's own file
+    /// (local). Under a `[sigstore]` policy the manifest's signature is
+    /// verified while the layer downloads (into a temporary file), and the
+    /// layer enters the cache only once both checked, with the signature
+    /// documents beside it. The release lookup is remembered.
     ///
     /// # Errors
-    /// Verification, transport and I/O errors.
+    /// A signature that fails the policy, digest verification, transport
+    /// and I/O errors.
     pub async fn content(
         &self,
         package: &PackageRef,
         release: &Release,
         cache: &Cache,
-    ) -> Result<PathBuf, Error> {
-        let (registry, client, repository, layer) = match (self, &release.layer) {
+    ) -> Result<Content, Error> {
+        let (registry, client, repository, verifier, layer) = match (self, &release.layer) {
             (
                 Source::Oci {
                     registry,
                     store,
                     repository,
+                    verifier,
                 },
                 Some(layer),
-            ) => (registry, store, repository, layer),
+            ) => (registry, store, repository, verifier, layer),
             (Source::Local { root }, _) => {
-                return Ok(Source::local_path(root, package, &release.version));
+                return Ok(Content {
+                    path: Source::local_path(root, package, &release.version),
+                    signature: None,
+                });
             }
             (Source::Oci { .. }, None) => return Err(Error::NoLayer(package.clone())),
         };
-        let path = match cache.blob(&layer.digest) {
-            Some(path) => path,
+        let verify = async {
+            let (Some(verifier), Some((digest, bytes))) = (verifier, &release.to_verify) else {
+                return Ok(None);
+            };
+            let version = &release.version;
+            let subject = format!("package `{package}@{version}` (manifest {digest})");
+            let signed =
+                signatures::verify_manifest(client, repository, digest, bytes, &subject, verifier)
+                    .await?;
+            Ok::<_, Error>(Some(signed))
+        };
+        let (path, signed) = match cache.blob(&layer.digest) {
+            Some(path) => (path, verify.await?),
             None => {
                 let path = cache.blob_path(&layer.digest)?;
                 let progress = Progress::new("Downloading", layer.size);
-                client
-                    .pull_blob(repository, layer, &path, &progress)
-                    .await?;
-                path
+                let temp = crate::io::TempFile::beside(&path)?;
+                let download = async {
+                    client
+                        .pull_blob(repository, layer, temp.path(), &progress)
+                        .await
+                        .map_err(Error::from)
+                };
+                let (signed, ()) = futures_util::future::try_join(verify, download).await?;
+                temp.persist(&path)?;
+                (path, signed)
             }
         };
+        if let Some(signed) = &signed {
+            signed.keep(cache)?;
+        }
         cache.remember_release(registry, package, &release.version, &layer.digest);
-        Ok(path)
+        Ok(Content {
+            path,
+            signature: signed.map(|s| s.record),
+        })
     }
 
     /// Where `package@version` lives in a local registry.
@@ -555,8 +666,8 @@ impl Source {
                 store, repository, ..
             } => (store, repository),
         };
-        let manifest = release_manifest(client, repository, package, version).await?;
-        let layer = wasm_layer(&manifest, package, version)?;
+        let pulled = release_manifest(client, repository, package, version).await?;
+        let layer = wasm_layer(&pulled.manifest, package, version)?;
         Ok(client.pull_blob_bytes(repository, layer, limit).await?)
     }
 
@@ -571,16 +682,28 @@ impl Source {
         package: &PackageRef,
         version: &Version,
         artifact: Artifact,
+        sign: Option<&SigningKey>,
     ) -> Result<(), Error> {
         match self {
             Source::Oci {
                 store, repository, ..
             } => {
-                artifact
+                let manifest = artifact
                     .push(store, repository, &version.to_string())
                     .await?;
+                if let Some(key) = sign {
+                    let bundle =
+                        signatures::attach_signature(store, repository, &manifest, key).await?;
+                    eprintln!("Signed {package}@{version}: bundle {bundle}");
+                }
             }
             Source::Local { root } => {
+                if sign.is_some() {
+                    eprintln!(
+                        "warning: `{package}@{version}` goes to a local registry, which keeps \
+                         no signatures; it is not signed"
+                    );
+                }
                 let path = Source::local_path(root, package, version);
                 let written = path
                     .parent()
@@ -603,7 +726,7 @@ async fn release_manifest(
     repository: &str,
     package: &PackageRef,
     version: &Version,
-) -> Result<wkg_core::manifest::ImageManifest, Error> {
+) -> Result<crate::artifact::WasmManifest, Error> {
     use crate::artifact::PullError;
     let pulled = crate::artifact::pull_wasm_manifest(client, repository, &version.to_string())
         .await
@@ -632,7 +755,7 @@ async fn release_manifest(
             pulled.pulled.digest
         );
     }
-    Ok(pulled.manifest)
+    Ok(pulled)
 }
 
 /// The wasm layer of `package@version`'s manifest, read tolerantly

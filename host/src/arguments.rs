@@ -49,7 +49,9 @@ fn takes_value(group: &str, command: &str, option: &str) -> bool {
             option,
             "--bundle"
                 | "--certificate-identity"
+                | "--certificate-identity-regexp"
                 | "--certificate-oidc-issuer"
+                | "--certificate-oidc-issuer-regexp"
                 | "--key"
                 | "--trusted-root"
         );
@@ -58,7 +60,11 @@ fn takes_value(group: &str, command: &str, option: &str) -> bool {
         return common
             || connection
             || match command {
-                "pull" => matches!(option, "-o" | "--output"),
+                "pull" => {
+                    matches!(option, "-o" | "--output" | "--key" | "--trusted-root")
+                        || option.starts_with("--certificate-")
+                }
+                "sign" => option == "--key",
                 "push" | "build" => {
                     matches!(
                         option,
@@ -73,7 +79,7 @@ fn takes_value(group: &str, command: &str, option: &str) -> bool {
     common
         || match command {
             "get" => matches!(option, "-o" | "--output" | "--format" | "--registry"),
-            "publish" => matches!(option, "--registry" | "--package"),
+            "publish" => matches!(option, "--registry" | "--package" | "--sign-key"),
             "build" => matches!(option, "-d" | "--wit-dir" | "-o" | "--output"),
             "fetch" => matches!(option, "-t" | "--type"),
             "update" => matches!(option, "-d" | "--wit-dir" | "-t" | "--type"),
@@ -211,11 +217,21 @@ impl HostSide {
                 }
                 _ => {}
             }
+            for &(name, value) in &options {
+                if matches!(name, "--key" | "--trusted-root") {
+                    side.paths.push(file(value, false));
+                }
+            }
             side.writes |= side.edit;
             return side;
         }
         match command {
             "publish" => {
+                for &(name, value) in &options {
+                    if name == "--sign-key" {
+                        side.paths.push(file(value, false));
+                    }
+                }
                 for typed in positionals {
                     let wasm = Path::new(typed).extension().is_some_and(|e| e == "wasm");
                     side.paths.push(PathArg {

@@ -164,6 +164,7 @@ impl Wkg {
         bindings::wkg::host::credentials::add_to_linker::<State, Data>(&mut linker, |s| s)?;
         bindings::wkg::host::sha256::add_to_linker::<State, Data>(&mut linker, |s| s)?;
         bindings::wkg::host::network::add_to_linker::<State, Data>(&mut linker, |s| s)?;
+        bindings::wkg::host::signatures::add_to_linker::<State, Data>(&mut linker, |s| s)?;
         let instance = linker.instantiate_pre(component)?;
         let client = bindings::ClientPre::new(instance.clone()).ok();
         let pre = CommandPre::new(instance)?;

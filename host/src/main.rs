@@ -99,7 +99,19 @@ fn run() -> anyhow::Result<i32> {
             typed: PathBuf::from(root),
             dir: true,
             writable: true,
-        });
+        })
+        // The `[sigstore]` trusted root and keys, read only.
+        .chain(
+            config
+                .sigstore()
+                .into_iter()
+                .flat_map(|s| s.paths())
+                .map(|path| PathArg {
+                    typed: PathBuf::from(path),
+                    dir: false,
+                    writable: false,
+                }),
+        );
     let mut preopens = preopens(&side, roots, &env)?;
     if let Some(root) = project_root {
         preopens.extend(project_preopens(root));

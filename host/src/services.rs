@@ -1,11 +1,12 @@
-//! The native `wkg:host/sha256` and `wkg:host/network` (`wit/host.wit`);
+//! The native `wkg:host/sha256`, `wkg:host/network` and
+//! `wkg:host/signatures` (`wit/host.wit`);
 //! `wkg:host/credentials` is in [`crate::helpers`].
 
 use sha2::{Digest as _, Sha256};
 use wasmtime::component::Resource;
 
 use crate::State;
-use crate::bindings::wkg::host::{network, sha256};
+use crate::bindings::wkg::host::{network, sha256, signatures};
 
 /// A running SHA-256, in the run's resource table. The bytes are hashed on
 /// a thread of their own, so the component goes on with its transfer while
@@ -86,5 +87,24 @@ impl sha256::HostHasher for State {
 impl network::Host for State {
     async fn trusts_configured_roots(&mut self) -> bool {
         true
+    }
+}
+
+/// The component's own check ([`wkg_core::sigstore::crypto::verify_ecdsa`]),
+/// compiled natively.
+impl signatures::Host for State {
+    async fn verify_ecdsa(
+        &mut self,
+        curve: signatures::Curve,
+        point: Vec<u8>,
+        digest: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> Option<bool> {
+        use wkg_core::sigstore::crypto::{Curve, verify_ecdsa};
+        let curve = match curve {
+            signatures::Curve::P256 => Curve::P256,
+            signatures::Curve::P384 => Curve::P384,
+        };
+        Some(verify_ecdsa(curve, &point, &digest, &signature))
     }
 }

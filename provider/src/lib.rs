@@ -58,4 +58,16 @@ impl exports::wkg::host::network::Guest for Provider {
     }
 }
 
+/// No native arithmetic here: the component checks signatures itself.
+impl exports::wkg::host::signatures::Guest for Provider {
+    fn verify_ecdsa(
+        _curve: exports::wkg::host::signatures::Curve,
+        _point: Vec<u8>,
+        _digest: Vec<u8>,
+        _signature: Vec<u8>,
+    ) -> Option<bool> {
+        None
+    }
+}
+
 export!(Provider);

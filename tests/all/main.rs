@@ -18,5 +18,6 @@ mod oci;
 mod oras;
 mod publish;
 mod referrers;
+mod signatures;
 mod tls;
 mod wasmtime;

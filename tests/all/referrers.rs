@@ -258,9 +258,14 @@ fn attach_and_discover_through_the_referrers_api() {
     );
     let run = wkg.run(&["oci", "discover", "--insecure", &host, &reference]);
     assert!(run.stdout.contains("(2 referrers)"), "{run:?}");
-    assert_eq!(
-        relay.count("GET", &format!("/v2/{repository}/manifests/sha256-")),
-        0
+    // The fallback tag is read at most once per run, beside the first
+    // question to the API (so a registry without it costs no extra round
+    // trip); the API's answer wins.
+    let runs = relay.count("GET", &format!("/v2/{repository}/referrers/"));
+    assert!(
+        relay.count("GET", &format!("/v2/{repository}/manifests/sha256-")) <= runs,
+        "{:?}",
+        relay.requests()
     );
 }
 

@@ -270,3 +270,48 @@ fn paths_outside_the_preopens_name_the_dir_to_add() {
     assert!(run.stderr.contains("`--dir ../local-dep/wit`"), "{run:?}");
     assert!(!run.stderr.contains("os error"), "{run:?}");
 }
+
+#[test]
+fn sigstore_bundles_verify_under_stock_wasmtime() {
+    // The provider offers no native arithmetic: the component checks every
+    // signature itself, with the same verdicts as the native host.
+    let wkg = Wkg::new();
+    std::fs::write(wkg.path("wkg.wasm"), wkg_host::WKG_WASM_STANDALONE).unwrap();
+    let forge = sigstore_forge::Instance::new();
+    forge.save(&wkg.path("forge")).unwrap();
+    let digest = [9u8; 32];
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let signing = sigstore_forge::Signing::default();
+    std::fs::write(wkg.path("b.json"), forge.sign(digest, &signing)).unwrap();
+    let bad = sigstore_forge::Signing {
+        tamper_checkpoint: true,
+        ..signing.clone()
+    };
+    std::fs::write(wkg.path("bad.json"), forge.sign(digest, &bad)).unwrap();
+    let verify = |bundle: &str, issuer: &str| {
+        run(
+            &wkg,
+            &[
+                "sigstore",
+                "verify-bundle",
+                "--bundle",
+                bundle,
+                "--certificate-identity",
+                &signing.identity,
+                "--certificate-oidc-issuer",
+                issuer,
+                "--trusted-root",
+                "forge/trusted_root.json",
+                &format!("sha256:{hex}"),
+            ],
+        )
+    };
+    let ok = verify("b.json", &signing.issuer);
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert!(ok.stdout.starts_with("Verified: signed by"), "{ok:?}");
+    let wrong = verify("b.json", "https://accounts.google.com");
+    assert_ne!(wrong.code, 0, "{wrong:?}");
+    let tampered = verify("bad.json", &signing.issuer);
+    assert_ne!(tampered.code, 0, "{tampered:?}");
+    assert!(tampered.stderr.contains("checkpoint"), "{tampered:?}");
+}

@@ -39,12 +39,14 @@ use crate::package::{Label, PackageRef, Registry};
 mod de;
 mod registry;
 mod resolve;
+mod sigstore;
 
 pub use registry::{
     Certificate, CertificateEncoding, LocalConfig, OciAuth, OciAuthError, OciConfig, Protocol,
     ProtocolError, RegistryConfig,
 };
 pub use resolve::{Backend, Resolution, ResolveError};
+pub use sigstore::{Pattern, Scope, SignerPolicy, SigstoreConfig};
 
 /// The built-in namespace fallbacks (wasm-pkg-common
 /// `DEFAULT_FALLBACK_NAMESPACE_REGISTRIES`); see [`Config::fallbacks`].
@@ -68,6 +70,15 @@ pub struct Config {
     package_registry_overrides: BTreeMap<PackageRef, RegistryMapping>,
     #[serde(default, rename = "registry", deserialize_with = "de::registries")]
     registries: BTreeMap<Registry, RegistryConfig>,
+    /// This tool's signer policies (wkg 0.16.1 has none, and rejects the
+    /// key).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "sigstore::deserialize",
+        serialize_with = "sigstore::serialize"
+    )]
+    sigstore: Option<SigstoreConfig>,
 }
 
 /// Where a namespace or package goes: a registry name (its well-known
@@ -298,7 +309,16 @@ impl Config {
             };
             merged.registries.insert(registry, merged_config);
         }
+        merged.sigstore = match (merged.sigstore, overlay.sigstore) {
+            (Some(base), Some(overlay)) => Some(base.merge(overlay)),
+            (base, overlay) => overlay.or(base),
+        };
         merged
+    }
+
+    /// The `[sigstore]` table.
+    pub fn sigstore(&self) -> Option<&SigstoreConfig> {
+        self.sigstore.as_ref()
     }
 
     /// The built-in fallbacks `wasi` → `wasi.dev` and `ba` →

@@ -94,6 +94,21 @@ impl Digest {
         verifier.finish().0
     }
 
+    /// The raw 32-byte hash value of a `sha256` digest (the inverse of
+    /// [`Digest::from_sha256_bytes`]); `None` for other algorithms.
+    pub fn sha256_bytes(&self) -> Option<[u8; 32]> {
+        if !self.is_sha256() {
+            return None;
+        }
+        let hex = self.encoded().as_bytes();
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            let pair = std::str::from_utf8(hex.get(2 * i..2 * i + 2)?).ok()?;
+            *byte = u8::from_str_radix(pair, 16).ok()?;
+        }
+        Some(out)
+    }
+
     /// A `sha256` digest from a raw 32-byte hash value.
     pub fn from_sha256_bytes(bytes: &[u8; 32]) -> Digest {
         let mut hex = String::with_capacity(64);
@@ -399,6 +414,9 @@ mod tests {
         assert_eq!(Digest::sha256_of(b"hello").to_string(), HELLO);
         let raw: [u8; 32] = Sha256::digest(b"hello").into();
         assert_eq!(Digest::from_sha256_bytes(&raw).to_string(), HELLO);
+        assert_eq!(Digest::from_sha256_bytes(&raw).sha256_bytes(), Some(raw));
+        let other: Digest = format!("sha512:{}", "ab".repeat(64)).parse().unwrap();
+        assert_eq!(other.sha256_bytes(), None);
     }
 
     #[test]

@@ -91,6 +91,44 @@ pub struct LockedVersion {
     /// The `sha256` digest of the package content.
     #[serde(deserialize_with = "lock_digest")]
     pub digest: Digest,
+    /// The signature verified when the release was locked under a
+    /// `[sigstore]` policy (this tool's; wkg 0.16.1 reads past it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<LockedSignature>,
+}
+
+/// A `[packages.versions.signature]` table: what was verified, so that a
+/// locked release is checked again from the cache with no request.
+///
+/// ```toml
+/// [packages.versions.signature]
+/// manifest = "sha256:…"   # the OCI manifest holding `digest` as its layer
+/// bundle = "sha256:…"     # the Sigstore bundle, or cosign's `.sig` manifest
+/// identity = "https://github.com/…/release.yml@refs/heads/main"
+/// issuer = "https://token.actions.githubusercontent.com"
+/// ```
+///
+/// A key-signed release has `key` (`sha256:` of the key's DER SPKI)
+/// instead of `identity` and `issuer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedSignature {
+    /// The digest of the manifest that was signed.
+    #[serde(deserialize_with = "lock_digest")]
+    pub manifest: Digest,
+    /// The digest of the signature document as pulled: a bundle's JSON,
+    /// or the manifest of cosign's `sha256-<hex>.sig` tag.
+    #[serde(deserialize_with = "lock_digest")]
+    pub bundle: Digest,
+    /// The certificate's identity (SAN URI or email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// The certificate's OIDC issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The key's fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// Why a lock file cannot be used.
@@ -409,6 +447,7 @@ digest = "sha256:a1adcac1ef5d0fd16ab8b8bf8fda2d509b87aa25102b8104b29e1a02e338cdd
             digest: format!("sha256:{}", fill.to_string().repeat(64))
                 .parse()
                 .unwrap(),
+            signature: None,
         }
     }
 
@@ -429,6 +468,7 @@ digest = "sha256:a1adcac1ef5d0fd16ab8b8bf8fda2d509b87aa25102b8104b29e1a02e338cdd
                         requirement: "=0.1.0".parse().unwrap(),
                         version: "0.1.0".parse().unwrap(),
                         digest: DIGEST.parse().unwrap(),
+                        signature: None,
                     }],
                 }],
             }

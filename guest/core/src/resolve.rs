@@ -64,7 +64,7 @@ use std::path::{Path, PathBuf};
 use semver::VersionReq;
 
 use crate::digest::Digest;
-use crate::lock::{LockFile, LockedVersion};
+use crate::lock::{LockFile, LockedSignature, LockedVersion};
 use crate::package::{PackageRef, Registry, Version};
 use crate::project::{Override, PROJECT_FILE_NAME, normalize_path};
 
@@ -370,7 +370,7 @@ impl<'a> LockPolicy<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// The locked release's content is in the cache: done, no request.
-    Cached(ResolvedDependency),
+    Cached(Box<ResolvedDependency>),
     /// Fetch the release of this locked version, then
     /// [`check_digest`](Pending::check_digest) it.
     FetchLocked(Version),
@@ -436,11 +436,13 @@ impl Pending {
     /// requirement not in the lock.
     pub fn step(&self, cached: Option<PathBuf>) -> Result<Step, DependencyError> {
         match (&self.locked, cached) {
-            (Some(locked), Some(path)) => Ok(Step::Cached(self.clone().resolved(
-                locked.version.clone(),
-                locked.digest.clone(),
-                path,
-            ))),
+            (Some(locked), Some(path)) => {
+                let mut dep =
+                    self.clone()
+                        .resolved(locked.version.clone(), locked.digest.clone(), path);
+                dep.signature = locked.signature.clone();
+                Ok(Step::Cached(Box::new(dep)))
+            }
             (Some(locked), None) if self.offline => Err(DependencyError::OfflineNotCached {
                 package: self.package.clone(),
                 version: locked.version.clone(),
@@ -530,6 +532,7 @@ impl Pending {
             version,
             digest,
             path,
+            signature: None,
         }
     }
 }
@@ -556,6 +559,10 @@ pub struct ResolvedDependency {
     pub digest: Digest,
     /// The verified content (in the cache, or a local registry's file).
     pub path: PathBuf,
+    /// The signature verified under a `[sigstore]` policy, if one applies;
+    /// for a [`Step::Cached`] dependency, the lock's record, still to be
+    /// checked against the cache.
+    pub signature: Option<LockedSignature>,
 }
 
 /// The lock for resolved registry dependencies: one entry per dependency,
@@ -570,6 +577,7 @@ pub fn lock<'a>(dependencies: impl IntoIterator<Item = &'a ResolvedDependency>) 
                 requirement: d.requirement.clone(),
                 version: d.version.clone(),
                 digest: d.digest.clone(),
+                signature: d.signature.clone(),
             },
         );
     }

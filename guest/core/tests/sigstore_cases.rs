@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use wkg_core::sigstore::bundle::Bundle;
 use wkg_core::sigstore::crypto::VerifyingKey;
 use wkg_core::sigstore::trust::TrustedRoot;
-use wkg_core::sigstore::verify::{Artifact, Matcher, Policy, verify};
+use wkg_core::sigstore::verify::{Artifact, LogRequirement, Matcher, Policy, verify};
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -31,7 +31,7 @@ fn run(dir: &Path, digest_only: bool) -> Result<(), String> {
     let root = TrustedRoot::from_json(&root).map_err(|e| e.to_string())?;
     let artifact = read("artifact").unwrap_or_else(|_| std::fs::read(kit().join("a.txt")).unwrap());
     let policy = match read("key.pub") {
-        Ok(pem) => Policy::Key(
+        Ok(pem) => Policy::key(
             VerifyingKey::from_pem(&String::from_utf8_lossy(&pem)).map_err(|e| e.to_string())?,
         ),
         Err(_) => {
@@ -103,4 +103,126 @@ fn conformance_cases() {
         "{} cases got the wrong verdict",
         wrong.len()
     );
+}
+
+/// A happy-path case verified under identity policies given as regular
+/// expressions: matched unanchored, as cosign's `--certificate-identity-regexp`.
+#[test]
+fn regular_expression_identities() {
+    let dir = kit().join("bundle-verify/happy-path-v0.3");
+    let Ok(bundle) = std::fs::read(dir.join("bundle.sigstore.json")) else {
+        eprintln!("note: no Sigstore conformance kit at {}", dir.display());
+        return;
+    };
+    let bundle = Bundle::from_json(&bundle).unwrap();
+    let root =
+        TrustedRoot::from_json(&std::fs::read(kit().join("trusted_root.production.json")).unwrap())
+            .unwrap();
+    let artifact = std::fs::read(kit().join("a.txt")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let check = |identity: &str, issuer: &str| {
+        let policy = Policy::Identity {
+            identity: Matcher::regex(identity).unwrap(),
+            issuer: Matcher::regex(issuer).unwrap(),
+        };
+        verify(&bundle, &Artifact::Bytes(&artifact), &policy, &root, now).map_err(|e| e.to_string())
+    };
+    // (identity pattern, issuer pattern, verifies)
+    let cases = [
+        ("sigstore-conformance/", "token\\.actions", true),
+        (
+            "^https://github\\.com/sigstore-conformance/.*@refs/heads/main$",
+            "^https://token\\.actions\\.githubusercontent\\.com$",
+            true,
+        ),
+        ("@refs/heads/main", ".", true),
+        ("^sigstore-conformance/", ".", false),
+        ("@refs/tags/", ".", false),
+        (".", "^token", false),
+    ];
+    for (identity, issuer, verifies) in cases {
+        let verdict = check(identity, issuer);
+        assert_eq!(
+            verdict.is_ok(),
+            verifies,
+            "{identity} {issuer}: {verdict:?}"
+        );
+    }
+    let err = check("@refs/tags/", ".").unwrap_err();
+    assert!(err.contains("do not match /@refs/tags//"), "{err}");
+    let err = check(".", "^token").unwrap_err();
+    assert!(err.contains("does not match /^token/"), "{err}");
+}
+
+/// The managed-key happy path with and without its transparency-log
+/// entry: without, it verifies only under [`LogRequirement::Optional`];
+/// with, its entry is checked under either requirement.
+#[test]
+fn key_bundles_without_a_transparency_log() {
+    let dir = kit().join("bundle-verify/managed-key-happy-path");
+    let Ok(json) = std::fs::read(dir.join("bundle.sigstore.json")) else {
+        eprintln!("note: no Sigstore conformance kit at {}", dir.display());
+        return;
+    };
+    let root =
+        TrustedRoot::from_json(&std::fs::read(kit().join("trusted_root.production.json")).unwrap())
+            .unwrap();
+    let pem = std::fs::read_to_string(dir.join("key.pub")).unwrap();
+    let key = VerifyingKey::from_pem(&pem).unwrap();
+    let artifact = std::fs::read(kit().join("a.txt")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        edit(&mut v);
+        Bundle::from_json(&serde_json::to_vec(&v).unwrap()).unwrap()
+    };
+    let original = edited(&|_| {});
+    let no_log = edited(&|v| {
+        v["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
+    });
+    let bad_set = edited(&|v| {
+        v["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"] = serde_json::json!(
+            "MEUCIQCACfhpIX3+zVXJjwEeIS0yFTK2jRfBjduXAaLHJSARHAIgSUdTM+S5xucODRFtrGHN2uClS0MRPhqZm76g0ZHEQ5c="
+        );
+    });
+    let optional = Policy::Key {
+        key: key.clone(),
+        log: LogRequirement::Optional,
+    };
+    let required = Policy::key(key);
+    let other_key = Policy::Key {
+        key: root.tlogs[0].key.clone(),
+        log: LogRequirement::Optional,
+    };
+    let check = |bundle: &Bundle, artifact: &[u8], policy: &Policy| {
+        verify(bundle, &Artifact::Bytes(artifact), policy, &root, now).map_err(|e| e.to_string())
+    };
+
+    let verified = check(&original, &artifact, &required).unwrap();
+    assert!(verified.log_index.is_some());
+    assert_eq!(check(&original, &artifact, &optional), Ok(verified));
+
+    let verified = check(&no_log, &artifact, &optional).unwrap();
+    assert_eq!(verified.log_index, None);
+    let err = check(&no_log, &artifact, &required).unwrap_err();
+    assert!(
+        err.contains("0 transparency-log entries; exactly one is required"),
+        "{err}"
+    );
+    let err = check(&no_log, b"another artifact", &optional).unwrap_err();
+    assert!(err.contains("SHA-256"), "{err}");
+    let err = check(&no_log, &artifact, &other_key).unwrap_err();
+    assert!(err.contains("signature"), "{err}");
+
+    // An entry that is there is verified, whatever the requirement.
+    for policy in [&required, &optional] {
+        let err = check(&bad_set, &artifact, policy).unwrap_err();
+        assert!(err.contains("signed entry timestamp"), "{err}");
+    }
 }

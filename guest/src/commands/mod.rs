@@ -54,3 +54,93 @@ pub struct LockArgs {
 pub fn parse_registry(s: &str) -> Result<wkg_core::package::Registry, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
+
+/// Who must have signed what `oci pull --verify` pulls (cosign's flags).
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Verify the manifest's Sigstore signature (a bundle among its referrers, or cosign's
+    /// `.sig` tag) before writing anything
+    #[arg(long)]
+    pub verify: bool,
+    /// The identity (SAN URI or email) the signing certificate must have
+    #[arg(long, value_name = "IDENTITY", requires = "verify")]
+    pub certificate_identity: Option<String>,
+    /// A regular expression the certificate's identity must match (Go RE2 syntax)
+    #[arg(
+        long,
+        value_name = "REGEXP",
+        requires = "verify",
+        conflicts_with = "certificate_identity"
+    )]
+    pub certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer the signing certificate must name
+    #[arg(long, value_name = "ISSUER", requires = "verify")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A regular expression the certificate's OIDC issuer must match
+    #[arg(
+        long,
+        value_name = "REGEXP",
+        requires = "verify",
+        conflicts_with = "certificate_oidc_issuer"
+    )]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// A PEM public key that must have made the signature (instead of an identity)
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    pub key: Option<PathBuf>,
+    /// The trusted root JSON; defaults to the Sigstore public-good instance's
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl VerifyArgs {
+    /// The verifier these flags ask for; `None` without `--verify`.
+    ///
+    /// # Errors
+    /// `--verify` without an identity and issuer or a key, or with both; a
+    /// key or trusted root that cannot be read.
+    pub fn verifier(&self) -> Result<Option<crate::signatures::Verifier>> {
+        use wkg_core::config::Pattern;
+        if !self.verify {
+            return Ok(None);
+        }
+        let pattern = |exact: &Option<String>, regexp: &Option<String>| match (exact, regexp) {
+            (Some(e), _) => Some(Pattern::Exact(e.clone())),
+            (None, Some(r)) => Some(Pattern::Regexp(r.clone())),
+            (None, None) => None,
+        };
+        let identity = pattern(
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+        );
+        let issuer = pattern(
+            &self.certificate_oidc_issuer,
+            &self.certificate_oidc_issuer_regexp,
+        );
+        let root = std::rc::Rc::new(crate::signatures::trusted_root(
+            self.trusted_root.as_deref(),
+        )?);
+        let verifier = match (&self.key, identity, issuer) {
+            (Some(key), None, None) => crate::signatures::Verifier::with_key(
+                key,
+                root,
+                format!("`--key {}`", key.display()),
+            )?,
+            (None, Some(identity), Some(issuer)) => crate::signatures::Verifier::with_identity(
+                &identity,
+                &issuer,
+                root,
+                "`--certificate-identity` and `--certificate-oidc-issuer`".into(),
+            )?,
+            (Some(_), _, _) => anyhow::bail!(
+                "`--key` and `--certificate-identity` exclude each other: verify with a key or \
+                 with a certificate identity"
+            ),
+            _ => anyhow::bail!(
+                "`--verify` needs who must have signed: `--certificate-identity` (or \
+                 `--certificate-identity-regexp`) and `--certificate-oidc-issuer` (or \
+                 `--certificate-oidc-issuer-regexp`), or `--key FILE`"
+            ),
+        };
+        Ok(Some(verifier))
+    }
+}

@@ -12,9 +12,7 @@ use wkg_core::digest::Digest;
 use wkg_core::layout::{LOCATION_PREFIX, Target};
 use wkg_core::manifest::{Descriptor, ImageManifest, TITLE_ANNOTATION};
 use wkg_core::reference::Reference;
-use wkg_core::referrers::{
-    CREATED_ANNOTATION, EMPTY_CONTENT, artifact_manifest, list_entry, safe_title,
-};
+use wkg_core::referrers::{CREATED_ANNOTATION, safe_title};
 
 use crate::artifact::{Artifact, Description, pull_wasm_manifest};
 use crate::cache::Cache;
@@ -77,6 +75,20 @@ pub struct PullArgs {
     /// (for a referrer, its blob's title)
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub verify: super::VerifyArgs,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The manifest to sign: an OCI reference or `oci-layout:DIR[:tag|@digest]`
+    #[arg(value_parser = parse_location)]
+    pub reference: Location,
+    /// The PEM private key to sign with (ECDSA P-256 or Ed25519, unencrypted PKCS#8 or SEC1)
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
     #[command(flatten)]
     pub connection: Connection,
 }
@@ -318,6 +330,7 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
     if let Some(output) = &args.output {
         check_output(output)?;
     }
+    let verifier = args.verify.verifier()?;
     let Opened {
         store,
         repository,
@@ -332,6 +345,20 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
                 "note: `{location}` is an image index; pulling its `{platform}` entry {}",
                 pulled.pulled.digest
             );
+        }
+        if let Some(verifier) = &verifier {
+            let digest = &pulled.pulled.digest;
+            let subject = format!("`{location}` (manifest {digest})");
+            let signed = crate::signatures::verify_manifest(
+                &store,
+                &repository,
+                digest,
+                &pulled.pulled.bytes,
+                &subject,
+                verifier,
+            )
+            .await?;
+            eprintln!("Verified: {}", signer(&signed.record));
         }
         let manifest = pulled.manifest;
         let (layer, output) = match &manifest.subject {
@@ -384,6 +411,47 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("unable to pull `{location}`"))?;
     println!("Successfully wrote {location} to {}", output.display());
+    Ok(())
+}
+
+/// Who signed, as `Verified:` lines say it.
+pub(crate) fn signer(record: &wkg_core::lock::LockedSignature) -> String {
+    match (&record.identity, &record.issuer, &record.key) {
+        (Some(identity), Some(issuer), _) => {
+            format!(
+                "signed by `{identity}` (issuer `{issuer}`), bundle {}",
+                record.bundle
+            )
+        }
+        (_, _, Some(key)) => format!("signed with the key {key}, bundle {}", record.bundle),
+        _ => format!("bundle {}", record.bundle),
+    }
+}
+
+/// `wkg oci sign`: a Sigstore bundle of `reference`'s manifest signed with
+/// a local key (no certificate, no transparency log), attached as a
+/// referrer of artifact type `application/vnd.dev.sigstore.bundle.v0.3+json`;
+/// `oci pull --verify --key` and `[sigstore]` key policies accept it.
+pub async fn sign(args: SignArgs) -> anyhow::Result<()> {
+    let location = args.reference;
+    let key = crate::signatures::signing_key(&args.key)?;
+    let Opened {
+        store,
+        repository,
+        target,
+    } = open(&location, args.connection, false).await?;
+    let signed = async {
+        store.authenticate(&repository, Actions::PullPush).await?;
+        let subject = subject(&store, &repository, &target).await?;
+        let digest =
+            crate::signatures::attach_signature(&store, &repository, &subject, &key).await?;
+        anyhow::Ok((subject, digest))
+    };
+    let (subject, digest) = signed
+        .await
+        .with_context(|| format!("unable to sign `{location}`"))?;
+    println!("signed: {}", subject.digest);
+    println!("bundle: {}", location.at(&digest));
     Ok(())
 }
 
@@ -444,12 +512,12 @@ pub async fn push(args: PushArgs) -> anyhow::Result<()> {
         repository,
         target,
     } = open(&location, args.connection, true).await?;
-    let digest = artifact
+    let pushed = artifact
         .push(&store, &repository, &target)
         .await
         .with_context(|| format!("unable to push `{}` to `{location}`", args.file.display()))?;
     println!("pushed: {location}");
-    println!("digest: {digest}");
+    println!("digest: {}", pushed.digest);
     if let (Some(tag), Store::Registry(client)) = (location.tag(), &store) {
         warn_if_invisible_to_get(client, &repository, tag).await;
     }
@@ -568,24 +636,15 @@ pub async fn attach(args: AttachArgs) -> anyhow::Result<()> {
             progress: Progress::new("Uploading", size),
             hints: None,
         };
-        let (digest, _) = store.push_blob(&repository, content, None, size).await?;
-        let media_type = args.media_type.as_deref().unwrap_or(&args.artifact_type);
-        let mut layer = Descriptor::new(media_type, digest, size);
-        layer.annotations = title.map(|t| BTreeMap::from([(TITLE_ANNOTATION.to_owned(), t)]));
-        store
-            .push_blob(
-                &repository,
-                BlobSource::Bytes(EMPTY_CONTENT.to_vec()),
-                None,
-                EMPTY_CONTENT.len() as u64,
-            )
-            .await?;
-        let manifest = artifact_manifest(&args.artifact_type, layer, subject.clone(), annotations);
-        let bytes = manifest.to_json();
-        let entry = list_entry(&manifest, Digest::sha256_of(&bytes), bytes.len() as u64);
-        let digest = store
-            .push_referrer(&repository, &subject.digest, &entry, bytes)
-            .await?;
+        let attachment = crate::oci::Attachment {
+            artifact_type: &args.artifact_type,
+            media_type: args.media_type.as_deref().unwrap_or(&args.artifact_type),
+            content,
+            size,
+            title,
+            annotations,
+        };
+        let digest = store.attach(&repository, &subject, attachment).await?;
         anyhow::Ok((subject, digest))
     };
     let (subject, digest) = attached

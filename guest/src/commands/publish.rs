@@ -31,6 +31,10 @@ pub struct PublishArgs {
     /// Skip publishing any package whose `(name, version)` already exists in the registry
     #[arg(long)]
     pub skip_dupes: bool,
+    /// Sign each published release with this PEM private key (ECDSA P-256 or Ed25519): a
+    /// Sigstore bundle attached as its manifest's referrer
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -44,6 +48,7 @@ pub async fn run(args: PublishArgs) -> anyhow::Result<()> {
         workspace: args.workspace,
         skip_semver_check: args.skip_semver_check,
         skip_dupes: args.skip_dupes,
+        sign_key: args.sign_key,
     };
     Ok(publish::run(&publish, &args.common.settings()).await?)
 }

@@ -29,11 +29,21 @@ pub struct VerifyBundleArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: PathBuf,
     /// The identity the signing certificate must name (a SAN URI or email)
-    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer")]
+    #[arg(long, value_name = "IDENTITY")]
     pub certificate_identity: Option<String>,
+    /// A regular expression the certificate's identity must match (Go RE2 syntax, unanchored)
+    #[arg(long, value_name = "REGEXP", conflicts_with = "certificate_identity")]
+    pub certificate_identity_regexp: Option<String>,
     /// The OIDC issuer the signing certificate must name
-    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    #[arg(long, value_name = "URL")]
     pub certificate_oidc_issuer: Option<String>,
+    /// A regular expression the certificate's OIDC issuer must match
+    #[arg(
+        long,
+        value_name = "REGEXP",
+        conflicts_with = "certificate_oidc_issuer"
+    )]
+    pub certificate_oidc_issuer_regexp: Option<String>,
     /// A PEM public key that must have made the signature (instead of an identity)
     #[arg(long, value_name = "FILE", conflicts_with = "certificate_identity")]
     pub key: Option<PathBuf>,
@@ -50,12 +60,7 @@ pub fn digest_argument(artifact: &str) -> Option<[u8; 32]> {
     if !digest.is_sha256() || std::path::Path::new(artifact).exists() {
         return None;
     }
-    let hex = digest.encoded();
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
+    digest.sha256_bytes()
 }
 
 fn read(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<u8>> {
@@ -66,6 +71,7 @@ fn read(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<u8>> {
 
 pub fn run(command: SigstoreCommand) -> anyhow::Result<()> {
     let SigstoreCommand::VerifyBundle(args) = command;
+    crate::signatures::use_host_arithmetic();
     let bundle = Bundle::from_json(&read(&args.bundle, "bundle")?)
         .with_context(|| format!("`{}`", args.bundle.display()))?;
     let root = match &args.trusted_root {
@@ -73,25 +79,31 @@ pub fn run(command: SigstoreCommand) -> anyhow::Result<()> {
             .with_context(|| format!("`{}`", path.display()))?,
         None => TrustedRoot::from_json(PUBLIC_GOOD)?,
     };
-    let policy = match (
-        &args.key,
-        args.certificate_identity,
+    let matcher = |exact: Option<String>, regexp: Option<String>| -> anyhow::Result<_> {
+        Ok(match (exact, regexp) {
+            (Some(value), _) => Some(Matcher::Exact(value)),
+            (None, Some(pattern)) => Some(Matcher::regex(&pattern)?),
+            (None, None) => None,
+        })
+    };
+    let identity = matcher(args.certificate_identity, args.certificate_identity_regexp)?;
+    let issuer = matcher(
         args.certificate_oidc_issuer,
-    ) {
-        (Some(key), _, _) => {
+        args.certificate_oidc_issuer_regexp,
+    )?;
+    let policy = match (&args.key, identity, issuer) {
+        (Some(key), None, None) => {
             let pem = read(key, "key")?;
-            Policy::Key(
+            Policy::key(
                 VerifyingKey::from_pem(&String::from_utf8_lossy(&pem))
                     .with_context(|| format!("`{}`", key.display()))?,
             )
         }
-        (None, Some(identity), Some(issuer)) => Policy::Identity {
-            identity: Matcher::Exact(identity),
-            issuer: Matcher::Exact(issuer),
-        },
+        (None, Some(identity), Some(issuer)) => Policy::Identity { identity, issuer },
         _ => bail!(
-            "name who must have signed: `--certificate-identity` and \
-             `--certificate-oidc-issuer`, or `--key`"
+            "name who must have signed: `--certificate-identity` (or \
+             `--certificate-identity-regexp`) and `--certificate-oidc-issuer` (or \
+             `--certificate-oidc-issuer-regexp`), or `--key`"
         ),
     };
     let bytes;
@@ -106,9 +118,7 @@ pub fn run(command: SigstoreCommand) -> anyhow::Result<()> {
             Artifact::Bytes(&bytes)
         }
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = crate::signatures::now();
     let verified = verify(&bundle, &artifact, &policy, &root, now).with_context(|| {
         format!(
             "`{}` does not verify `{}`",
@@ -116,15 +126,15 @@ pub fn run(command: SigstoreCommand) -> anyhow::Result<()> {
             args.artifact
         )
     })?;
+    let entry = match verified.log_index {
+        Some(index) => format!("log entry {index}"),
+        None => "no transparency-log entry".to_owned(),
+    };
     match (&verified.identity, &verified.issuer) {
-        (Some(identity), Some(issuer)) => println!(
-            "Verified: signed by `{identity}` (issuer `{issuer}`), log entry {}",
-            verified.log_index
-        ),
-        _ => println!(
-            "Verified: signed with the key, log entry {}",
-            verified.log_index
-        ),
+        (Some(identity), Some(issuer)) => {
+            println!("Verified: signed by `{identity}` (issuer `{issuer}`), {entry}")
+        }
+        _ => println!("Verified: signed with the key, {entry}"),
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ use wkg_core::error::ErrorCode;
 
 use crate::http::HttpError;
 
-pub use store::Store;
+pub use store::{Attachment, Store};
 pub use transport::Client;
 
 /// An OCI registry operation that failed.

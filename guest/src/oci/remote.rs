@@ -211,7 +211,7 @@ impl Client {
         let invalid = |from: &str, e: ReferrersError| {
             Error::Protocol(format!("the referrers of `{subject}` from {from}: {e}"))
         };
-        if self.referrers_api() != Some(false) {
+        let api = async {
             let url = self.urls().referrers(repository, subject, artifact_type);
             let req = Request::new(Method::GET, url.clone(), repository, Actions::Pull)
                 .header(ACCEPT, INDEX_MEDIA_TYPE);
@@ -220,27 +220,48 @@ impl Client {
                 self.set_referrers_api(true);
                 let bytes = res.body_mut().bytes(MAX_MANIFEST).await?;
                 let list = parse_list(&bytes, artifact_type).map_err(|e| invalid("the API", e))?;
-                return Ok(Referrers {
-                    list,
-                    through_fallback: false,
-                });
+                return Ok(Some(list));
             }
             if res.status() != StatusCode::NOT_FOUND {
                 self.check(&Method::GET, &url, res, &[StatusCode::OK], "")
                     .await?;
             }
             self.set_referrers_api(false);
-        }
+            Ok::<_, Error>(None)
+        };
         let tag = fallback_tag(subject);
-        let list = match self.pull_manifest(repository, &tag).await {
-            Ok(index) => parse_list(&index.bytes, artifact_type)
-                .map_err(|e| invalid(&format!("the tag `{tag}`"), e))?,
-            Err(Error::NotFound { .. }) => Vec::new(),
-            Err(e) => return Err(e),
+        let fallback = async {
+            match self.pull_manifest(repository, &tag).await {
+                Ok(index) => parse_list(&index.bytes, artifact_type)
+                    .map_err(|e| invalid(&format!("the tag `{tag}`"), e)),
+                Err(Error::NotFound { .. }) => Ok(Vec::new()),
+                Err(e) => Err(e),
+            }
+        };
+        let list = match self.referrers_api() {
+            Some(false) => fallback.await?,
+            Some(true) => match api.await? {
+                Some(list) => list,
+                None => fallback.await?,
+            },
+            // Not known yet: both at once, so a registry without the API
+            // costs no extra round trip; the API's answer wins.
+            None => match futures_util::future::join(api, fallback).await {
+                (Ok(Some(list)), _) => {
+                    return Ok(Referrers {
+                        list,
+                        through_fallback: false,
+                    });
+                }
+                (api, fallback) => {
+                    api?;
+                    fallback?
+                }
+            },
         };
         Ok(Referrers {
+            through_fallback: self.referrers_api() != Some(true),
             list,
-            through_fallback: true,
         })
     }
 

@@ -14,6 +14,22 @@ use super::remote::{BlobSource, PulledManifest, Pushed, Referrers};
 use super::{Client, Error};
 use crate::progress::Progress;
 
+/// What [`Store::attach`] attaches: a blob and the artifact manifest's
+/// artifact type and annotations.
+#[derive(Debug)]
+pub struct Attachment<'a> {
+    pub artifact_type: &'a str,
+    /// The blob's media type.
+    pub media_type: &'a str,
+    pub content: BlobSource,
+    /// The blob's size in bytes.
+    pub size: u64,
+    /// Its file name (`org.opencontainers.image.title`).
+    pub title: Option<String>,
+    /// The manifest's annotations.
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
 /// A registry or a layout. Operations take the repository; a layout holds
 /// one repository and ignores it. A registry's client is shared, so the
 /// repositories of one registry share its authentication and what it
@@ -236,5 +252,46 @@ impl Store {
             }
             Store::Layout(l) => l.push_manifest("", &entry.media_type, bytes),
         }
+    }
+
+    /// Attaches `attachment` to `subject`: its content as the one blob of
+    /// an artifact manifest with the empty config (image-spec "Guidelines
+    /// for Artifact Usage"), listed among the subject's referrers
+    /// ([`Store::push_referrer`]). Returns the manifest's digest.
+    ///
+    /// # Errors
+    /// As [`Store::push_blob`] and [`Store::push_referrer`].
+    pub async fn attach(
+        &self,
+        repository: &str,
+        subject: &Descriptor,
+        attachment: Attachment<'_>,
+    ) -> Result<Digest, Error> {
+        use wkg_core::referrers::{EMPTY_CONTENT, artifact_manifest, list_entry};
+        let Attachment {
+            artifact_type,
+            media_type,
+            content,
+            size,
+            title,
+            annotations,
+        } = attachment;
+        let (digest, _) = self.push_blob(repository, content, None, size).await?;
+        let mut layer = Descriptor::new(media_type, digest, size);
+        layer.annotations = title.map(|t| {
+            std::collections::BTreeMap::from([(wkg_core::manifest::TITLE_ANNOTATION.to_owned(), t)])
+        });
+        self.push_blob(
+            repository,
+            BlobSource::Bytes(EMPTY_CONTENT.to_vec()),
+            None,
+            EMPTY_CONTENT.len() as u64,
+        )
+        .await?;
+        let manifest = artifact_manifest(artifact_type, layer, subject.clone(), annotations);
+        let bytes = manifest.to_json();
+        let entry = list_entry(&manifest, Digest::sha256_of(&bytes), bytes.len() as u64);
+        self.push_referrer(repository, &subject.digest, &entry, bytes)
+            .await
     }
 }

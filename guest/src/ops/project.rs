@@ -685,6 +685,7 @@ mod tests {
                     requirement: format!("={version}").parse().unwrap(),
                     version: version.parse().unwrap(),
                     digest: wkg_core::digest::Digest::sha256_of(version.as_bytes()),
+                    signature: None,
                 },
             );
             lock

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use wkg_core::manifest::DOCUMENTATION_ANNOTATION;
 use wkg_core::package::{PackageRef, PackageSpec, Registry, Version};
 use wkg_core::publish::{annotations, neighbours, waves};
+use wkg_core::sigstore::sign::SigningKey;
 
 use super::project::build_package;
 use super::{Context, Error};
@@ -44,6 +45,9 @@ pub struct Publish {
     pub skip_semver_check: bool,
     /// Skip releases that exist.
     pub skip_dupes: bool,
+    /// Sign each release with this PEM private key (a Sigstore bundle
+    /// attached as the manifest's referrer).
+    pub sign_key: Option<PathBuf>,
 }
 
 /// Releases compared by the semver check are read into memory up to this
@@ -87,6 +91,7 @@ pub async fn publish_one(
                 .to_owned(),
         ));
     };
+    let key = sign_key(args)?;
     let registries = Registries::load(settings)?;
     let candidate = if path.is_dir() {
         build(path, &registries, settings, args.dry_run).await?
@@ -106,8 +111,17 @@ pub async fn publish_one(
         );
         return Ok(identity);
     }
-    checked.publish().await?;
+    checked.publish(key.as_ref()).await?;
     Ok(identity)
+}
+
+/// The `--sign-key`, read before anything is built or published.
+fn sign_key(args: &Publish) -> Result<Option<SigningKey>, Error> {
+    let Some(path) = &args.sign_key else {
+        return Ok(None);
+    };
+    let key = crate::signatures::signing_key(path).map_err(crate::packages::Error::from)?;
+    Ok(Some(key))
 }
 
 /// A release that passed the checks and can be published.
@@ -184,7 +198,7 @@ async fn check(
 
 impl Checked {
     /// Pushes the artifact (or writes the local registry's file).
-    async fn publish(self) -> Result<(), Error> {
+    async fn publish(self, sign: Option<&SigningKey>) -> Result<(), Error> {
         let Checked {
             candidate,
             package,
@@ -215,7 +229,7 @@ impl Checked {
         };
         let artifact = Artifact::new(candidate.content, &candidate.inspection, description);
         source
-            .publish(&package, &version, artifact)
+            .publish(&package, &version, artifact, sign)
             .await
             .context(|| format!("unable to publish {package}@{version}"))?;
         eprintln!("Published {package}@{version}");
@@ -238,6 +252,7 @@ async fn run_many(args: &Publish, settings: &Settings) -> Result<(), Error> {
                 .to_owned(),
         ));
     }
+    let key = sign_key(args)?;
     let project = Project::load()?;
     let members = if args.workspace {
         if project.manifest.workspace.is_none() {
@@ -314,7 +329,7 @@ async fn run_many(args: &Publish, settings: &Settings) -> Result<(), Error> {
         return Ok(());
     }
     for c in checked {
-        c.publish().await?;
+        c.publish(key.as_ref()).await?;
     }
     Ok(())
 }

@@ -84,6 +84,7 @@ impl Found {
         Ok(self
             .source
             .content(&self.package, &self.release, &cache)
-            .await?)
+            .await?
+            .path)
     }
 }

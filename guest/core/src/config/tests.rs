@@ -254,7 +254,7 @@ fn errors_point_at_the_offending_key_or_value() {
     let cases: &[(&str, &str)] = &[
         (
             "default_registry = \"a.com\"\n\nfoo = 1\n",
-            "config.toml:3:1: unknown field `foo`, expected one of `default_registry`, `namespace_registries`, `package_registry_overrides`, `registry` (hint: unknown keys are rejected; check the spelling)",
+            "config.toml:3:1: unknown field `foo`, expected one of `default_registry`, `namespace_registries`, `package_registry_overrides`, `registry`, `sigstore` (hint: unknown keys are rejected; check the spelling)",
         ),
         (
             "[registry.\"a.com\".oci]\nprotocol = \"ftp\"\n",
@@ -525,4 +525,97 @@ fn project_manifest_config_table() {
             .starts_with("wkg.toml:4:1: unknown field `namespaces`"),
         "{err}"
     );
+}
+
+#[test]
+fn sigstore_policies_by_namespace_and_package() {
+    let text = r#"
+[sigstore]
+trusted_root = "root.json"
+[sigstore.policies.wasi]
+certificate_identity = "https://github.com/WebAssembly/WASI/.github/workflows/publish.yml@refs/heads/main"
+certificate_oidc_issuer = "https://token.actions.githubusercontent.com"
+[sigstore.policies."wasi:http"]
+certificate_identity_regexp = "^https://github.com/WebAssembly/"
+certificate_oidc_issuer = "https://token.actions.githubusercontent.com"
+[sigstore.policies."acme:widget"]
+key = "keys/acme.pub"
+"#;
+    let config = Config::from_toml(text, "config.toml").unwrap();
+    let sigstore = config.sigstore().unwrap();
+    let policy = |p: &str| {
+        sigstore
+            .policy(&p.parse().unwrap())
+            .map(|(scope, policy)| (scope.to_string(), policy.clone()))
+    };
+    let (scope, cli) = policy("wasi:cli").unwrap();
+    assert_eq!(scope, "wasi");
+    assert!(matches!(
+        cli,
+        SignerPolicy::Identity {
+            identity: Pattern::Exact(_),
+            ..
+        }
+    ));
+    let (scope, http) = policy("wasi:http").unwrap();
+    assert_eq!(scope, "wasi:http");
+    assert!(matches!(
+        http,
+        SignerPolicy::Identity {
+            identity: Pattern::Regexp(_),
+            ..
+        }
+    ));
+    assert_eq!(
+        policy("acme:widget").unwrap().1,
+        SignerPolicy::Key("keys/acme.pub".into())
+    );
+    assert_eq!(policy("acme:other"), None);
+    assert_eq!(
+        sigstore.paths().collect::<Vec<_>>(),
+        ["root.json", "keys/acme.pub"]
+    );
+    // Written back as read.
+    assert_eq!(Config::from_toml(&config.to_toml(), "x").unwrap(), config);
+    // A project's table over the global one.
+    let project =
+        Config::from_toml("[sigstore.policies.wasi]\nkey = \"k.pub\"\n", "wkg.toml").unwrap();
+    let merged = config.merge(project);
+    let merged = merged.sigstore().unwrap();
+    assert_eq!(merged.trusted_root.as_deref(), Some("root.json"));
+    assert_eq!(
+        merged.policy(&"wasi:cli".parse().unwrap()).unwrap().1,
+        &SignerPolicy::Key("k.pub".into())
+    );
+}
+
+#[test]
+fn sigstore_policies_that_name_no_signer_are_refused() {
+    for (policy, message) in [
+        ("", "a policy names no signer"),
+        (
+            "certificate_identity = \"a\"",
+            "names an identity but no issuer",
+        ),
+        (
+            "certificate_identity = \"a\"\ncertificate_identity_regexp = \"b\"\ncertificate_oidc_issuer = \"c\"",
+            "both `certificate_identity` and `certificate_identity_regexp`",
+        ),
+        (
+            "key = \"k\"\ncertificate_identity = \"a\"\ncertificate_oidc_issuer = \"c\"",
+            "both a key and a certificate identity",
+        ),
+        ("identity = \"a\"", "unknown field `identity`"),
+    ] {
+        let text = format!("[sigstore.policies.wasi]\n{policy}\n");
+        let error = Config::from_toml(&text, "config.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(message), "{policy}: {error}");
+        assert!(error.starts_with("config.toml:"), "{error}");
+    }
+    let error = Config::from_toml("[sigstore.policies.\"a:b:c\"]\nkey = \"k\"\n", "c")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("invalid policy key `a:b:c`"), "{error}");
 }

@@ -337,6 +337,7 @@ fn locked(requirement: &str, v: &str, digest_text: &str) -> LockedVersion {
         requirement: req(requirement),
         version: version(v),
         digest: digest(digest_text),
+        signature: None,
     }
 }
 
@@ -447,6 +448,7 @@ fn step_for_every_locked_cached_offline_combination() {
         version: version("0.1.0"),
         digest: digest(DIGEST_A),
         path: cache.clone(),
+        signature: None,
     };
     // (locked, cached, offline) → step or error text.
     let not_cached = "offline: `t:dep@0.1.0` (sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa) \
@@ -454,8 +456,13 @@ fn step_for_every_locked_cached_offline_combination() {
     let not_locked = "offline: `t:dep` (=0.1.0) is not in `/p/wkg.lock`; \
                       run once without `--offline` to resolve it";
     let cases: [(bool, bool, bool, Result<Step, &str>); 8] = [
-        (true, true, false, Ok(Step::Cached(resolved.clone()))),
-        (true, true, true, Ok(Step::Cached(resolved))),
+        (
+            true,
+            true,
+            false,
+            Ok(Step::Cached(Box::new(resolved.clone()))),
+        ),
+        (true, true, true, Ok(Step::Cached(Box::new(resolved)))),
         (true, false, false, Ok(Step::FetchLocked(version("0.1.0")))),
         (true, false, true, Err(not_cached)),
         // Nothing locked: a cache path (the caller has none to look up) is
@@ -674,5 +681,5 @@ fn lock_from_resolved_dependencies() {
     let Ok(Step::Cached(dep)) = next.step(Some(PathBuf::from("/cache/0.1.2"))) else {
         panic!("the locked release should come from the cache");
     };
-    assert_eq!(dep, deps[0]);
+    assert_eq!(*dep, deps[0]);
 }

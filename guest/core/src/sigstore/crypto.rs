@@ -33,6 +33,43 @@ impl Hash {
     }
 }
 
+/// The curve of an ECDSA key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Curve {
+    P256,
+    P384,
+}
+
+/// An ECDSA check made elsewhere (the native host, through
+/// `wkg:host/signatures`): given the curve, the key's SEC1 point, the
+/// digest and the DER signature, whether it verifies; `None` to check here.
+pub type Offload = fn(Curve, &[u8], &[u8], &[u8]) -> Option<bool>;
+
+static OFFLOAD: std::sync::OnceLock<Offload> = std::sync::OnceLock::new();
+
+/// Hands ECDSA checks to `offload` from now on (once per process; the
+/// first call wins). It must answer as [`verify_ecdsa`] does.
+pub fn offload_ecdsa(offload: Offload) {
+    let _ = OFFLOAD.set(offload);
+}
+
+/// Whether `signature` (DER) by the SEC1 `point` on `curve` is valid over
+/// the message whose hash is `digest` (ECDSA over a prehash): the check
+/// [`VerifyingKey::verify_digest`] makes, as one function for a host to
+/// run natively.
+pub fn verify_ecdsa(curve: Curve, point: &[u8], digest: &[u8], signature: &[u8]) -> bool {
+    match curve {
+        Curve::P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point).is_ok_and(|key| {
+            p256::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|sig| key.verify_prehash(digest, &sig).is_ok())
+        }),
+        Curve::P384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(point).is_ok_and(|key| {
+            p384::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|sig| key.verify_prehash(digest, &sig).is_ok())
+        }),
+    }
+}
+
 /// A key that verifies signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyingKey {
@@ -149,14 +186,32 @@ impl VerifyingKey {
             VerifyingKey::P256(key) => {
                 let sig = p256::ecdsa::Signature::from_der(signature)
                     .map_err(|e| Error::Rejected(format!("invalid ECDSA signature: {e}")))?;
-                key.verify_prehash(digest, &sig)
-                    .map_err(|_| rejected("ECDSA P-256"))
+                let point = key.to_encoded_point(false);
+                match OFFLOAD
+                    .get()
+                    .and_then(|f| f(Curve::P256, point.as_bytes(), digest, signature))
+                {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(rejected("ECDSA P-256")),
+                    None => key
+                        .verify_prehash(digest, &sig)
+                        .map_err(|_| rejected("ECDSA P-256")),
+                }
             }
             VerifyingKey::P384(key) => {
                 let sig = p384::ecdsa::Signature::from_der(signature)
                     .map_err(|e| Error::Rejected(format!("invalid ECDSA signature: {e}")))?;
-                key.verify_prehash(digest, &sig)
-                    .map_err(|_| rejected("ECDSA P-384"))
+                let point = key.to_encoded_point(false);
+                match OFFLOAD
+                    .get()
+                    .and_then(|f| f(Curve::P384, point.as_bytes(), digest, signature))
+                {
+                    Some(true) => Ok(()),
+                    Some(false) => Err(rejected("ECDSA P-384")),
+                    None => key
+                        .verify_prehash(digest, &sig)
+                        .map_err(|_| rejected("ECDSA P-384")),
+                }
             }
             VerifyingKey::Rsa(key) => {
                 let scheme = match hash {

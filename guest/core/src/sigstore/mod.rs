@@ -8,14 +8,18 @@
 //! (certificates and chains), [`merkle`] (RFC 6962 inclusion proofs),
 //! [`checkpoint`] (signed notes), [`timestamp`] (RFC 3161), [`sct`]
 //! (certificate transparency), [`bundle`] and [`trust`] (the documents),
-//! [`rekor`] (transparency-log entries), [`verify`] (the whole check).
+//! [`rekor`] (transparency-log entries), [`verify`] (the whole check);
+//! [`sign`] signs with a local key; [`cosign`] checks cosign's legacy
+//! signatures of container images.
 
 pub mod bundle;
 pub mod checkpoint;
+pub mod cosign;
 pub mod crypto;
 pub mod merkle;
 pub mod rekor;
 pub mod sct;
+pub mod sign;
 pub mod timestamp;
 pub mod trust;
 pub mod verify;

@@ -19,12 +19,16 @@ use super::{Error, base64};
 /// What was signed: the artifact's bytes, or only its SHA-256.
 #[derive(Debug, Clone, Copy)]
 pub enum Artifact<'a> {
+    /// The bytes.
     Bytes(&'a [u8]),
+    /// The SHA-256 (32 bytes) only, as an OCI manifest is known by its
+    /// digest.
     Sha256(&'a [u8; 32]),
 }
 
 impl Artifact<'_> {
-    fn sha256(&self) -> [u8; 32] {
+    /// The artifact's SHA-256.
+    pub fn sha256(&self) -> [u8; 32] {
         match self {
             Artifact::Bytes(b) => sha2::Sha256::digest(b).into(),
             Artifact::Sha256(d) => **d,
@@ -32,38 +36,113 @@ impl Artifact<'_> {
     }
 }
 
-/// How a value of the certificate must match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a value of the certificate (an identity or the OIDC issuer) must
+/// match.
+///
+/// Equality compares the patterns as written, so two regular expressions
+/// are equal when their patterns are.
+#[derive(Debug, Clone)]
 pub enum Matcher {
-    /// Equal, byte for byte.
+    /// Equal, byte for byte (cosign's `--certificate-identity`,
+    /// `--certificate-oidc-issuer`).
     Exact(String),
+    /// A regular expression found anywhere in the value, unanchored as
+    /// cosign's `--certificate-identity-regexp` and
+    /// `--certificate-oidc-issuer-regexp` match it (Go's
+    /// `regexp.MatchString`): anchor it with `^…$` to match the whole
+    /// value. Built by [`Matcher::regex`].
+    Regex(regex_lite::Regex),
 }
 
 impl Matcher {
-    fn matches(&self, value: &str) -> bool {
+    /// A matcher for the regular expression `pattern`, in Go's RE2 syntax
+    /// as cosign takes it. The engine (`regex-lite`) agrees with RE2 on
+    /// what both accept, `\d`, `\w`, `\s` and `\b` being ASCII in both;
+    /// it refuses Unicode classes (`\pL`), and `(?i)` folds ASCII letters
+    /// only.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] (`what`: "regular expression") with the
+    /// parser's reason, for a pattern that does not parse.
+    pub fn regex(pattern: &str) -> Result<Matcher, Error> {
+        regex_lite::Regex::new(pattern)
+            .map(Matcher::Regex)
+            .map_err(|e| Error::Malformed {
+                what: "regular expression",
+                reason: format!("`{pattern}`: {e}"),
+            })
+    }
+
+    /// Whether `value` matches.
+    pub fn matches(&self, value: &str) -> bool {
         match self {
             Matcher::Exact(s) => s == value,
+            Matcher::Regex(re) => re.is_match(value),
         }
     }
 }
 
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Matcher) -> bool {
+        match (self, other) {
+            (Matcher::Exact(a), Matcher::Exact(b)) => a == b,
+            (Matcher::Regex(a), Matcher::Regex(b)) => a.as_str() == b.as_str(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Matcher {}
+
+/// `` `value` `` for an exact match, `/pattern/` for a regular expression.
 impl std::fmt::Display for Matcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Matcher::Exact(s) => write!(f, "`{s}`"),
+            Matcher::Regex(re) => write!(f, "/{}/", re.as_str()),
         }
     }
 }
 
 /// Who must have signed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Policy {
     /// A Fulcio certificate for this identity (a SAN URI or email) from
     /// this OIDC issuer (cosign's `--certificate-identity` and
-    /// `--certificate-oidc-issuer`).
+    /// `--certificate-oidc-issuer`, or their `-regexp` forms). The
+    /// bundle's transparency-log entry is always required: its integrated
+    /// time (or an RFC 3161 timestamp) is when the certificate must have
+    /// been valid.
     Identity { identity: Matcher, issuer: Matcher },
-    /// This key (cosign's `--key`).
-    Key(VerifyingKey),
+    /// This key (cosign's `--key`), with or without a transparency log.
+    Key {
+        key: VerifyingKey,
+        log: LogRequirement,
+    },
+}
+
+impl Policy {
+    /// This key, with the bundle's transparency-log entry required: what
+    /// the Sigstore client specification and the conformance suite ask.
+    pub fn key(key: VerifyingKey) -> Policy {
+        Policy::Key {
+            key,
+            log: LogRequirement::Required,
+        }
+    }
+}
+
+/// Whether a key-signed bundle must have a transparency-log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogRequirement {
+    /// Exactly one entry, verified (the Sigstore client specification).
+    #[default]
+    Required,
+    /// None is accepted, the key being trusted explicitly (cosign's
+    /// `--insecure-ignore-tlog`, a bundle of `wkg oci sign --key`, made
+    /// where there is no log). A bundle that has entries must still have
+    /// exactly one, verified as under [`LogRequirement::Required`].
+    Optional,
 }
 
 /// What a verification established.
@@ -72,8 +151,9 @@ pub struct Verified {
     /// The certificate's identity and issuer (none for a key).
     pub identity: Option<String>,
     pub issuer: Option<String>,
-    /// The log entry's index.
-    pub log_index: u64,
+    /// The transparency-log entry's index; none for a key-signed bundle
+    /// without an entry, accepted under [`LogRequirement::Optional`].
+    pub log_index: Option<u64>,
     /// The verified times (Unix seconds): the integrated time its signed
     /// entry timestamp vouches for, and each RFC 3161 timestamp's.
     pub times: Vec<u64>,
@@ -100,7 +180,7 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 }
 
 /// The signing material of a bundle.
-enum Material {
+pub(super) enum Material {
     Certificate(Box<Certificate>),
     Key,
 }
@@ -140,10 +220,10 @@ fn material(bundle: &Bundle) -> Result<Material, Error> {
 
 /// The signature bytes the bundle carries, and what the log entry and
 /// timestamps sign over.
-struct Signed {
-    signature: Vec<u8>,
+pub(super) struct Signed {
+    pub signature: Vec<u8>,
     /// DSSE: the envelope and its decoded payload.
-    envelope: Option<(Envelope, Vec<u8>)>,
+    pub envelope: Option<(Envelope, Vec<u8>)>,
 }
 
 /// Checks the bundle's signature over the artifact with `key`.
@@ -240,14 +320,22 @@ fn same_signer(signer: &Signer, material: &Material, key: &VerifyingKey) -> bool
     }
 }
 
+/// What a signature signs and who made it, as a log entry must record it.
+pub(super) struct Signing<'a> {
+    pub signed: &'a Signed,
+    pub artifact: &'a Artifact<'a>,
+    pub material: &'a Material,
+    pub key: &'a VerifyingKey,
+}
+
 /// Checks that the log entry records what the bundle holds.
-fn check_body(
-    entry: &TlogEntry,
-    signed: &Signed,
-    artifact: &Artifact,
-    material: &Material,
-    key: &VerifyingKey,
-) -> Result<(), Error> {
+fn check_body(entry: &TlogEntry, signing: &Signing) -> Result<(), Error> {
+    let Signing {
+        signed,
+        artifact,
+        material,
+        key,
+    } = *signing;
     let body = Body::of(entry)?;
     let mismatch = |what: &str| {
         rejected(format!(
@@ -355,45 +443,27 @@ fn check_inclusion(entry: &TlogEntry, log: &super::trust::Log) -> Result<(), Err
     Ok(())
 }
 
-/// Verifies `bundle` for `artifact` under `policy` and `root`, at `now`
-/// (Unix seconds; a log entry integrated later is refused).
-///
-/// # Errors
-/// [`Error::Malformed`] for documents that do not parse;
-/// [`Error::Rejected`] naming the first check that fails.
-pub fn verify(
-    bundle: &Bundle,
-    artifact: &Artifact,
-    policy: &Policy,
+/// What a transparency-log entry must carry beyond its body.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct EntryRules {
+    /// A signed entry timestamp (v0.1 bundles, cosign's bundle annotation).
+    pub set: bool,
+    /// An inclusion proof with its checkpoint (v0.2 bundles and later).
+    pub proof: bool,
+}
+
+/// Checks a transparency-log entry: from a log of the trusted root,
+/// recording what was signed, its SET and inclusion proof (each when
+/// present, and when `rules` require it), integrated no later than `now`
+/// and within the log's window. Returns the entry's index and the time
+/// its SET vouches for, if it has one.
+pub(super) fn check_entry(
+    entry: &TlogEntry,
+    rules: EntryRules,
+    signing: &Signing,
     root: &TrustedRoot,
     now: u64,
-) -> Result<Verified, Error> {
-    let version = bundle.version()?;
-    let material = material(bundle)?;
-    let key = match (&material, policy) {
-        (Material::Certificate(cert), Policy::Identity { .. }) => cert.public_key()?,
-        (Material::Key, Policy::Key(key)) => key.clone(),
-        (Material::Certificate(_), Policy::Key(_)) => {
-            return Err(rejected(
-                "the bundle is signed with a certificate, not with a key; verify it with an \
-                 identity and issuer",
-            ));
-        }
-        (Material::Key, Policy::Identity { .. }) => {
-            return Err(rejected(
-                "the bundle is signed with a key, not with a certificate; verify it with the key",
-            ));
-        }
-    };
-    let signed = check_signature(bundle, artifact, &key)?;
-
-    // The transparency log.
-    let [entry] = bundle.verification_material.tlog_entries.as_slice() else {
-        return Err(rejected(format!(
-            "the bundle has {} transparency-log entries; exactly one is required",
-            bundle.verification_material.tlog_entries.len()
-        )));
-    };
+) -> Result<(u64, Option<u64>), Error> {
     let log_id = base64("log id", &entry.log_id.key_id)?;
     let log = root.tlog(&log_id).ok_or_else(|| {
         rejected(format!(
@@ -405,17 +475,15 @@ pub fn verify(
         what: "transparency-log entry",
         reason: format!("log index `{}`", entry.log_index),
     })?;
-    check_body(entry, &signed, artifact, &material, &key)?;
-    let mut times = Vec::new();
+    check_body(entry, signing)?;
     let integrated = super::rekor::integrated_time(entry)?;
+    let mut set_time = None;
     if entry.inclusion_promise.is_some() {
-        times.push(super::rekor::verify_set(entry, log)?);
-    } else if version == Version::V01 {
-        return Err(rejected(
-            "a v0.1 bundle's log entry must have a signed entry timestamp",
-        ));
+        set_time = Some(super::rekor::verify_set(entry, log)?);
+    } else if rules.set {
+        return Err(rejected("the log entry must have a signed entry timestamp"));
     }
-    if entry.inclusion_proof.is_some() || version >= Version::V02 {
+    if entry.inclusion_proof.is_some() || rules.proof {
         check_inclusion(entry, log)?;
     }
     if let Some(t) = integrated {
@@ -432,6 +500,117 @@ pub fn verify(
             )));
         }
     }
+    Ok((log_index, set_time))
+}
+
+/// Checks a Fulcio certificate at the verified `times`: its chain to a
+/// certificate authority of the trusted root, its SCTs, and the identity
+/// policy; returns the matching identity and the OIDC issuer.
+pub(super) fn check_identity(
+    cert: &Certificate,
+    identity: &Matcher,
+    issuer: &Matcher,
+    root: &TrustedRoot,
+    times: &[u64],
+) -> Result<(String, String), Error> {
+    if times.is_empty() {
+        return Err(rejected(
+            "no verified time: neither a signed entry timestamp nor an RFC 3161 timestamp",
+        ));
+    }
+    let ca = check_certificate(cert, root, times)?;
+    super::sct::verify(cert, &ca[0], &root.ctlogs)?;
+    let identities = cert.identities();
+    let Some(found) = identities.iter().find(|i| identity.matches(i)) else {
+        return Err(rejected(format!(
+            "the certificate's identities ({}) do not match {identity}",
+            if identities.is_empty() {
+                "none".to_owned()
+            } else {
+                identities.join(", ")
+            }
+        )));
+    };
+    let cert_issuer = cert.oidc_issuer();
+    match cert_issuer {
+        Some(i) if issuer.matches(&i) => Ok((found.clone(), i)),
+        _ => Err(rejected(format!(
+            "the certificate's OIDC issuer ({}) does not match {issuer}",
+            cert_issuer.as_deref().unwrap_or("none")
+        ))),
+    }
+}
+
+/// The key that must have signed, from the signing material and the
+/// policy, which must be of the same kind.
+pub(super) fn signing_key(material: &Material, policy: &Policy) -> Result<VerifyingKey, Error> {
+    match (material, policy) {
+        (Material::Certificate(cert), Policy::Identity { .. }) => cert.public_key(),
+        (Material::Key, Policy::Key { key, .. }) => Ok(key.clone()),
+        (Material::Certificate(_), Policy::Key { .. }) => Err(rejected(
+            "the signature is made with a certificate, not with a key; verify it with an \
+             identity and issuer",
+        )),
+        (Material::Key, Policy::Identity { .. }) => Err(rejected(
+            "the signature is made with a key, not with a certificate; verify it with the key",
+        )),
+    }
+}
+
+/// Verifies `bundle` for `artifact` under `policy` and `root`, at `now`
+/// (Unix seconds; a log entry integrated later is refused), as the
+/// Sigstore client specification's verification: exactly one
+/// transparency-log entry, unless `policy` is a key with
+/// [`LogRequirement::Optional`] and the bundle has none.
+///
+/// # Errors
+/// [`Error::Malformed`] for documents that do not parse;
+/// [`Error::Rejected`] naming the first check that fails.
+pub fn verify(
+    bundle: &Bundle,
+    artifact: &Artifact,
+    policy: &Policy,
+    root: &TrustedRoot,
+    now: u64,
+) -> Result<Verified, Error> {
+    let version = bundle.version()?;
+    let material = material(bundle)?;
+    let key = signing_key(&material, policy)?;
+    let signed = check_signature(bundle, artifact, &key)?;
+
+    // The transparency log.
+    let entries = bundle.verification_material.tlog_entries.as_slice();
+    let without_log = matches!(
+        policy,
+        Policy::Key {
+            log: LogRequirement::Optional,
+            ..
+        }
+    ) && entries.is_empty();
+    let mut times = Vec::new();
+    let log_index = if without_log {
+        None
+    } else {
+        let [entry] = entries else {
+            return Err(rejected(format!(
+                "the bundle has {} transparency-log entries; exactly one is required",
+                entries.len()
+            )));
+        };
+        let rules = EntryRules {
+            set: version == Version::V01,
+            proof: version >= Version::V02,
+        };
+        let signing = Signing {
+            signed: &signed,
+            artifact,
+            material: &material,
+            key: &key,
+        };
+        let (index, set_time) = check_entry(entry, rules, &signing, root, now)?;
+        times.extend(set_time);
+        Some(index)
+    };
     if let Some(data) = &bundle.verification_material.timestamp_verification_data {
         for ts in &data.rfc3161_timestamps {
             let der = base64("RFC 3161 timestamp", &ts.signed_timestamp)?;
@@ -445,33 +624,8 @@ pub fn verify(
 
     let (identity, issuer) = match (&material, policy) {
         (Material::Certificate(cert), Policy::Identity { identity, issuer }) => {
-            if times.is_empty() {
-                return Err(rejected(
-                    "no verified time: the bundle has neither a signed entry timestamp nor an \
-                     RFC 3161 timestamp",
-                ));
-            }
-            let ca = check_certificate(cert, root, &times)?;
-            super::sct::verify(cert, &ca[0], &root.ctlogs)?;
-            let identities = cert.identities();
-            let Some(found) = identities.iter().find(|i| identity.matches(i)) else {
-                return Err(rejected(format!(
-                    "the certificate's identities ({}) do not match {identity}",
-                    if identities.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        identities.join(", ")
-                    }
-                )));
-            };
-            let cert_issuer = cert.oidc_issuer();
-            if !cert_issuer.as_deref().is_some_and(|i| issuer.matches(i)) {
-                return Err(rejected(format!(
-                    "the certificate's OIDC issuer ({}) does not match {issuer}",
-                    cert_issuer.as_deref().unwrap_or("none")
-                )));
-            }
-            (Some(found.clone()), cert_issuer)
+            let (identity, issuer) = check_identity(cert, identity, issuer, root, &times)?;
+            (Some(identity), Some(issuer))
         }
         _ => (None, None),
     };
@@ -519,4 +673,68 @@ fn check_certificate<'r>(
             reasons.join("; ")
         }
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matchers() {
+        let id = "https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1.2.0";
+        // (matcher, value, matches)
+        let cases: &[(Matcher, &str, bool)] = &[
+            (Matcher::Exact(id.into()), id, true),
+            (Matcher::Exact(id.into()), &id[1..], false),
+            (Matcher::Exact("A".into()), "a", false),
+            // Unanchored, as Go's `regexp.MatchString`.
+            (Matcher::regex("org/repo").unwrap(), id, true),
+            (Matcher::regex("^org/repo").unwrap(), id, false),
+            (
+                Matcher::regex(r"^https://github\.com/org/repo/.*@refs/tags/v\d+\.\d+\.\d+$")
+                    .unwrap(),
+                id,
+                true,
+            ),
+            (Matcher::regex(r"@refs/heads/main$").unwrap(), id, false),
+            (Matcher::regex("").unwrap(), "anything", true),
+            (Matcher::regex("(?i)GITHUB").unwrap(), id, true),
+            (Matcher::regex("GITHUB").unwrap(), id, false),
+            // RE2's classes are ASCII.
+            (Matcher::regex(r"^\w+$").unwrap(), "abc_1", true),
+            (Matcher::regex(r"^\w+$").unwrap(), "δ", false),
+            (Matcher::regex(r"^\d$").unwrap(), "٣", false),
+            (
+                Matcher::regex(r"^.+@example\.(com|org)$").unwrap(),
+                "me@example.org",
+                true,
+            ),
+            (Matcher::regex(r"a.b").unwrap(), "a\nb", false),
+        ];
+        for (matcher, value, expected) in cases {
+            assert_eq!(matcher.matches(value), *expected, "{matcher} on `{value}`");
+        }
+    }
+
+    #[test]
+    fn invalid_patterns_name_the_pattern_and_the_reason() {
+        for bad in ["(", "a{2,1}", "[z-a]", r"\pL", "*"] {
+            let err = Matcher::regex(bad).unwrap_err();
+            let Error::Malformed { what, reason } = &err else {
+                panic!("{bad}: {err:?}");
+            };
+            assert_eq!(*what, "regular expression");
+            assert!(reason.starts_with(&format!("`{bad}`: ")), "{reason}");
+            assert!(reason.len() > bad.len() + 4, "{reason}");
+        }
+    }
+
+    #[test]
+    fn matchers_display_and_compare() {
+        assert_eq!(Matcher::Exact("x".into()).to_string(), "`x`");
+        assert_eq!(Matcher::regex("^a.*$").unwrap().to_string(), "/^a.*$/");
+        assert_eq!(Matcher::regex("a").unwrap(), Matcher::regex("a").unwrap());
+        assert_ne!(Matcher::regex("a").unwrap(), Matcher::Exact("a".into()));
+        assert_ne!(Matcher::regex("a").unwrap(), Matcher::regex("b").unwrap());
+    }
 }
