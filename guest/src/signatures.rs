@@ -19,7 +19,7 @@ use wkg_core::sigstore::cosign::{
     SIMPLE_SIGNING as SIMPLE_SIGNING_MEDIA_TYPE, SimpleSignature, signature_tag,
     verify_simple_signing,
 };
-use wkg_core::sigstore::crypto::{Curve, VerifyingKey, offload_ecdsa, pem_block};
+use wkg_core::sigstore::crypto::{self, Curve, Hash, VerifyingKey, offload_ecdsa, pem_block};
 use wkg_core::sigstore::sign::{SigningKey, key_bundle};
 use wkg_core::sigstore::trust::{PUBLIC_GOOD, TrustedRoot};
 use wkg_core::sigstore::verify::{Artifact, LogRequirement, Matcher, Policy, Verified, verify};
@@ -119,13 +119,28 @@ pub struct Verifier {
 /// does, several times faster than wasm; a provider in wasm does not, and
 /// the checks stay here). What is checked stays here either way.
 pub fn use_host_arithmetic() {
-    fn host(curve: Curve, point: &[u8], digest: &[u8], signature: &[u8]) -> Option<bool> {
+    fn host(
+        curve: Curve,
+        hash: Hash,
+        point: &[u8],
+        signed: crypto::Signed<'_>,
+        signature: &[u8],
+    ) -> Option<bool> {
         use crate::bindings::wkg::host::signatures as imports;
         let curve = match curve {
             Curve::P256 => imports::Curve::P256,
             Curve::P384 => imports::Curve::P384,
         };
-        imports::verify_ecdsa(curve, point, digest, signature)
+        let hash = match hash {
+            Hash::Sha256 => imports::Hash::Sha256,
+            Hash::Sha384 => imports::Hash::Sha384,
+            Hash::Sha512 => imports::Hash::Sha512,
+        };
+        let signed = match signed {
+            crypto::Signed::Message(m) => imports::Signed::Message(m.to_vec()),
+            crypto::Signed::Digest(d) => imports::Signed::Digest(d.to_vec()),
+        };
+        imports::verify_ecdsa(curve, hash, point, &signed, signature)
     }
     offload_ecdsa(host);
 }

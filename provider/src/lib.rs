@@ -62,8 +62,9 @@ impl exports::wkg::host::network::Guest for Provider {
 impl exports::wkg::host::signatures::Guest for Provider {
     fn verify_ecdsa(
         _curve: exports::wkg::host::signatures::Curve,
+        _hash: exports::wkg::host::signatures::Hash,
         _point: Vec<u8>,
-        _digest: Vec<u8>,
+        _signed: exports::wkg::host::signatures::Signed,
         _signature: Vec<u8>,
     ) -> Option<bool> {
         None

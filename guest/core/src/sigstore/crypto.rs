@@ -40,17 +40,50 @@ pub enum Curve {
     P384,
 }
 
+/// What an ECDSA signature is made over, as an offloaded check gets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signed<'a> {
+    /// The message itself (the checker hashes it).
+    Message(&'a [u8]),
+    /// The message's hash only (ECDSA over a prehash).
+    Digest(&'a [u8]),
+}
+
 /// An ECDSA check made elsewhere (the native host, through
-/// `wkg:host/signatures`): given the curve, the key's SEC1 point, the
-/// digest and the DER signature, whether it verifies; `None` to check here.
-pub type Offload = fn(Curve, &[u8], &[u8], &[u8]) -> Option<bool>;
+/// `wkg:host/signatures`): given the curve, the hash, the key's SEC1 point,
+/// what was signed and the DER signature, whether it verifies; `None` to
+/// check here.
+pub type Offload = fn(Curve, Hash, &[u8], Signed<'_>, &[u8]) -> Option<bool>;
 
 static OFFLOAD: std::sync::OnceLock<Offload> = std::sync::OnceLock::new();
 
 /// Hands ECDSA checks to `offload` from now on (once per process; the
-/// first call wins). It must answer as [`verify_ecdsa`] does.
+/// first call wins). It must answer as [`verify_ecdsa`] does for the
+/// message's digest.
 pub fn offload_ecdsa(offload: Offload) {
     let _ = OFFLOAD.set(offload);
+}
+
+/// The offloaded check of `signed` by the ECDSA `key`, if a host made it.
+fn offloaded(key: &VerifyingKey, hash: Hash, signed: Signed<'_>, signature: &[u8]) -> Option<bool> {
+    let offload = OFFLOAD.get()?;
+    match key {
+        VerifyingKey::P256(key) => offload(
+            Curve::P256,
+            hash,
+            key.to_encoded_point(false).as_bytes(),
+            signed,
+            signature,
+        ),
+        VerifyingKey::P384(key) => offload(
+            Curve::P384,
+            hash,
+            key.to_encoded_point(false).as_bytes(),
+            signed,
+            signature,
+        ),
+        _ => None,
+    }
 }
 
 /// Whether `signature` (DER) by the SEC1 `point` on `curve` is valid over
@@ -171,6 +204,14 @@ impl VerifyingKey {
                 .verify(message, &sig)
                 .map_err(|_| Error::Rejected("the Ed25519 signature does not verify".into()));
         }
+        if matches!(self, VerifyingKey::P256(_) | VerifyingKey::P384(_)) {
+            check_der(self, signature)?;
+            match offloaded(self, hash, Signed::Message(message), signature) {
+                Some(true) => return Ok(()),
+                Some(false) => return Err(ecdsa_rejected(self)),
+                None => {}
+            }
+        }
         self.verify_digest(&hash.digest(message), signature, hash)
     }
 
@@ -180,38 +221,28 @@ impl VerifyingKey {
     /// # Errors
     /// [`Error::Rejected`].
     pub fn verify_digest(&self, digest: &[u8], signature: &[u8], hash: Hash) -> Result<(), Error> {
-        let rejected =
-            |kind: &str| Error::Rejected(format!("the {kind} signature does not verify"));
+        if matches!(self, VerifyingKey::P256(_) | VerifyingKey::P384(_)) {
+            check_der(self, signature)?;
+            if let Some(verified) = offloaded(self, hash, Signed::Digest(digest), signature) {
+                return if verified {
+                    Ok(())
+                } else {
+                    Err(ecdsa_rejected(self))
+                };
+            }
+        }
         match self {
             VerifyingKey::P256(key) => {
                 let sig = p256::ecdsa::Signature::from_der(signature)
                     .map_err(|e| Error::Rejected(format!("invalid ECDSA signature: {e}")))?;
-                let point = key.to_encoded_point(false);
-                match OFFLOAD
-                    .get()
-                    .and_then(|f| f(Curve::P256, point.as_bytes(), digest, signature))
-                {
-                    Some(true) => Ok(()),
-                    Some(false) => Err(rejected("ECDSA P-256")),
-                    None => key
-                        .verify_prehash(digest, &sig)
-                        .map_err(|_| rejected("ECDSA P-256")),
-                }
+                key.verify_prehash(digest, &sig)
+                    .map_err(|_| ecdsa_rejected(self))
             }
             VerifyingKey::P384(key) => {
                 let sig = p384::ecdsa::Signature::from_der(signature)
                     .map_err(|e| Error::Rejected(format!("invalid ECDSA signature: {e}")))?;
-                let point = key.to_encoded_point(false);
-                match OFFLOAD
-                    .get()
-                    .and_then(|f| f(Curve::P384, point.as_bytes(), digest, signature))
-                {
-                    Some(true) => Ok(()),
-                    Some(false) => Err(rejected("ECDSA P-384")),
-                    None => key
-                        .verify_prehash(digest, &sig)
-                        .map_err(|_| rejected("ECDSA P-384")),
-                }
+                key.verify_prehash(digest, &sig)
+                    .map_err(|_| ecdsa_rejected(self))
             }
             VerifyingKey::Rsa(key) => {
                 let scheme = match hash {
@@ -220,13 +251,32 @@ impl VerifyingKey {
                     Hash::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
                 };
                 key.verify(scheme, digest, signature)
-                    .map_err(|_| rejected("RSA"))
+                    .map_err(|_| Error::Rejected("the RSA signature does not verify".into()))
             }
             VerifyingKey::Ed25519(_) => Err(Error::Rejected(
                 "an Ed25519 key cannot verify a signature over a digest only".into(),
             )),
         }
     }
+}
+
+/// An ECDSA signature that is no DER `ECDSA-Sig-Value` for the key's
+/// curve is refused before any arithmetic, here or offloaded.
+fn check_der(key: &VerifyingKey, signature: &[u8]) -> Result<(), Error> {
+    let parsed = match key {
+        VerifyingKey::P256(_) => p256::ecdsa::Signature::from_der(signature).map(drop),
+        VerifyingKey::P384(_) => p384::ecdsa::Signature::from_der(signature).map(drop),
+        _ => Ok(()),
+    };
+    parsed.map_err(|e| Error::Rejected(format!("invalid ECDSA signature: {e}")))
+}
+
+fn ecdsa_rejected(key: &VerifyingKey) -> Error {
+    let kind = match key {
+        VerifyingKey::P384(_) => "ECDSA P-384",
+        _ => "ECDSA P-256",
+    };
+    Error::Rejected(format!("the {kind} signature does not verify"))
 }
 
 /// The bytes of the first PEM block labelled `label`.
