@@ -11,12 +11,14 @@
 //! * registry dependencies are resolved concurrently, each with its own
 //!   requests in flight at once.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use futures_util::future::try_join_all;
 use wit_component::DecodedWasm;
 use wit_parser::{PackageId, PackageName, Resolve, UnresolvedPackageGroup};
+use wkg_core::digest::Digest;
 use wkg_core::lock::LockFile;
 use wkg_core::package::PackageRef;
 use wkg_core::project::ProjectManifest;
@@ -190,6 +192,26 @@ pub struct Resolved {
     /// Sorted by package.
     pub registry: Vec<RegistryDep>,
     pub local: Vec<LocalDep>,
+    /// Registry packages already decoded, while their downloads' signatures
+    /// were still being verified; [`assemble`] takes them.
+    decoded: Decoded,
+}
+
+/// Decoded WIT packages by content digest.
+#[derive(Default)]
+struct Decoded(RefCell<HashMap<Digest, DecodedWasm>>);
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} decoded", self.0.borrow().len())
+    }
+}
+
+/// The WIT package (or component) in the wasm file `path`; `None` when it
+/// cannot be read or decoded ([`assemble`] then says why).
+fn decode_file(path: &Path) -> Option<DecodedWasm> {
+    let bytes = std::fs::read(path).ok()?;
+    wit_component::decode(&bytes).ok()
 }
 
 /// How to resolve.
@@ -399,13 +421,22 @@ pub async fn resolve(
         update: &options.update,
         offline: options.offline,
     };
-    let registry = try_join_all(wanted.registry.into_iter().map(|(package, requirement)| {
+    let found = try_join_all(wanted.registry.into_iter().map(|(package, requirement)| {
         resolve_registry(package, requirement, &policy, registries, cache)
     }))
     .await?;
+    let mut decoded = HashMap::new();
+    let mut registry = Vec::with_capacity(found.len());
+    for (dep, wasm) in found {
+        if let Some(wasm) = wasm {
+            decoded.insert(dep.digest.clone(), wasm);
+        }
+        registry.push(dep);
+    }
     Ok(Resolved {
         registry,
         local: wanted.local,
+        decoded: Decoded(RefCell::new(decoded)),
     })
 }
 
@@ -422,14 +453,16 @@ pub fn is_wasm(path: &Path) -> bool {
 
 /// One registry dependency: the locked release when the lock has one (its
 /// content from the cache without a request, else fetched and checked
-/// against the locked digest), else the highest matching release.
+/// against the locked digest), else the highest matching release. A
+/// release fetched now comes with its decoded package, decoded during the
+/// round trips of its signature check.
 async fn resolve_registry(
     package: PackageRef,
     requirement: VersionReq,
     policy: &LockPolicy<'_>,
     registries: &Registries,
     cache: &Cache,
-) -> Result<RegistryDep, Error> {
+) -> Result<(RegistryDep, Option<DecodedWasm>), Error> {
     let registry = registries
         .registry_name(&package)
         .map_err(|source| Error::Registry {
@@ -447,7 +480,7 @@ async fn resolve_registry(
     let mut step = pending.step(cached)?;
     if let Step::Cached(dep) = step {
         let Some(verifier) = &verifier else {
-            return Ok(*dep);
+            return Ok((*dep, None));
         };
         // Under a policy, the lock's signature record is checked again
         // from the cache; without one (locked before the policy, or a
@@ -461,7 +494,7 @@ async fn resolve_registry(
             None => false,
         };
         if checked {
-            return Ok(*dep);
+            return Ok((*dep, None));
         }
         if policy.offline {
             let missing = match &dep.signature {
@@ -489,10 +522,12 @@ async fn resolve_registry(
             source,
         })?;
     pending.check_digest(&release.digest)?;
-    let content = source.content(pending.package(), &release, cache).await?;
+    let (content, decoded) = source
+        .content_with(pending.package(), &release, cache, decode_file)
+        .await?;
     let mut dep = pending.resolved(version, release.digest, content.path);
     dep.signature = content.signature;
-    Ok(dep)
+    Ok((dep, decoded))
 }
 
 impl Resolved {
@@ -575,14 +610,20 @@ pub fn assemble(root: UnresolvedPackageGroup, resolved: &Resolved) -> Result<Ass
     };
     let merge_wasm = |resolve: &mut Resolve,
                       path: &Path,
+                      decoded: Option<DecodedWasm>,
                       package: &PackageRef,
                       define: &mut dyn FnMut(&PackageName, &PackageRef) -> Result<(), Error>|
      -> Result<(), Error> {
-        let bytes = std::fs::read(path).map_err(FileError::on("reading", path))?;
-        let decoded = wit_component::decode(&bytes).map_err(|e| Error::Decode {
-            package: package.clone(),
-            source: e.into(),
-        })?;
+        let decoded = match decoded {
+            Some(decoded) => decoded,
+            None => {
+                let bytes = std::fs::read(path).map_err(FileError::on("reading", path))?;
+                wit_component::decode(&bytes).map_err(|e| Error::Decode {
+                    package: package.clone(),
+                    source: e.into(),
+                })?
+            }
+        };
         match decoded {
             DecodedWasm::WitPackage(decoded, id) => {
                 define(&decoded.packages[id].name, package)?;
@@ -596,12 +637,13 @@ pub fn assemble(root: UnresolvedPackageGroup, resolved: &Resolved) -> Result<Ass
         }
     };
     for dep in &resolved.registry {
-        merge_wasm(&mut resolve, &dep.path, &dep.package, &mut define)?;
+        let decoded = resolved.decoded.0.borrow_mut().remove(&dep.digest);
+        merge_wasm(&mut resolve, &dep.path, decoded, &dep.package, &mut define)?;
     }
     let mut groups = Vec::new();
     for dep in &resolved.local {
         if is_wasm(&dep.path) {
-            merge_wasm(&mut resolve, &dep.path, &dep.package, &mut define)?;
+            merge_wasm(&mut resolve, &dep.path, None, &dep.package, &mut define)?;
         } else {
             let group = parse_wit(&dep.path)?;
             let name = &group.main.name;

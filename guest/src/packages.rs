@@ -582,6 +582,25 @@ impl Source {
         release: &Release,
         cache: &Cache,
     ) -> Result<Content, Error> {
+        Ok(self.content_with(package, release, cache, |_| ()).await?.0)
+    }
+
+    /// [`Source::content`], with `inspect` run on the content's file as
+    /// soon as it is there and its digest checked, while the signature may
+    /// still be on its way: a caller that decodes the content does so
+    /// during those round trips instead of after them. What `inspect`
+    /// returns is handed back only once the signature has passed too; it
+    /// must not write anything the user sees.
+    ///
+    /// # Errors
+    /// As [`Source::content`].
+    pub async fn content_with<T>(
+        &self,
+        package: &PackageRef,
+        release: &Release,
+        cache: &Cache,
+        inspect: impl FnOnce(&Path) -> T,
+    ) -> Result<(Content, T), Error> {
         let (registry, client, repository, verifier, layer) = match (self, &release.layer) {
             (
                 Source::Oci {
@@ -593,26 +612,43 @@ impl Source {
                 Some(layer),
             ) => (registry, store, repository, verifier, layer),
             (Source::Local { root }, _) => {
-                return Ok(Content {
-                    path: Source::local_path(root, package, &release.version),
+                let path = Source::local_path(root, package, &release.version);
+                let inspected = inspect(&path);
+                let content = Content {
+                    path,
                     signature: None,
-                });
+                };
+                return Ok((content, inspected));
             }
             (Source::Oci { .. }, None) => return Err(Error::NoLayer(package.clone())),
         };
+        // `inspect` waits for a lull in the signature check, if there is one.
+        let lull = signatures::Lull::default();
         let verify = async {
-            let (Some(verifier), Some((digest, bytes))) = (verifier, &release.to_verify) else {
-                return Ok(None);
-            };
-            let version = &release.version;
-            let subject = format!("package `{package}@{version}` (manifest {digest})");
-            let signed =
-                signatures::verify_manifest(client, repository, digest, bytes, &subject, verifier)
+            let signed = match (verifier, &release.to_verify) {
+                (Some(verifier), Some((digest, bytes))) => {
+                    let version = &release.version;
+                    let subject = format!("package `{package}@{version}` (manifest {digest})");
+                    let signed = signatures::verify_manifest(
+                        client, repository, digest, bytes, &subject, verifier, &lull,
+                    )
                     .await?;
-            Ok::<_, Error>(Some(signed))
+                    Some(signed)
+                }
+                _ => None,
+            };
+            lull.open();
+            Ok::<_, Error>(signed)
         };
-        let (path, signed) = match cache.blob(&layer.digest) {
-            Some(path) => (path, verify.await?),
+        let (path, signed, inspected) = match cache.blob(&layer.digest) {
+            Some(path) => {
+                let look = async {
+                    lull.wait().await;
+                    Ok(inspect(&path))
+                };
+                let (signed, inspected) = futures_util::future::try_join(verify, look).await?;
+                (path, signed, inspected)
+            }
             None => {
                 let path = cache.blob_path(&layer.digest)?;
                 let progress = Progress::new("Downloading", layer.size);
@@ -620,22 +656,24 @@ impl Source {
                 let download = async {
                     client
                         .pull_blob(repository, layer, temp.path(), &progress)
-                        .await
-                        .map_err(Error::from)
+                        .await?;
+                    lull.wait().await;
+                    Ok(inspect(temp.path()))
                 };
-                let (signed, ()) = futures_util::future::try_join(verify, download).await?;
+                let (signed, inspected) = futures_util::future::try_join(verify, download).await?;
                 temp.persist(&path)?;
-                (path, signed)
+                (path, signed, inspected)
             }
         };
         if let Some(signed) = &signed {
             signed.keep(cache)?;
         }
         cache.remember_release(registry, package, &release.version, &layer.digest);
-        Ok(Content {
+        let content = Content {
             path,
             signature: signed.map(|s| s.record),
-        })
+        };
+        Ok((content, inspected))
     }
 
     /// Where `package@version` lives in a local registry.

@@ -6,9 +6,11 @@
 //! and kept in the cache, so a locked release is checked again later with
 //! no request ([`verify_cached`]).
 
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use wkg_core::config::{Pattern, SignerPolicy};
 use wkg_core::digest::Digest;
@@ -384,12 +386,47 @@ impl Signed {
     }
 }
 
+/// A lull in a signature check: open once the check waits on its final
+/// round trip (the signature document's blob) or is over. Work that can
+/// wait, such as decoding the content, waits for it
+/// ([`Lull::wait`]), so that it runs while the registry answers instead of
+/// holding up the check's next request (the component has one thread).
+#[derive(Debug, Default)]
+pub struct Lull {
+    open: Cell<bool>,
+    waiting: RefCell<Option<Waker>>,
+}
+
+impl Lull {
+    /// Opens it, waking what waits.
+    pub fn open(&self) {
+        self.open.set(true);
+        if let Some(waker) = self.waiting.take() {
+            waker.wake();
+        }
+    }
+
+    /// Ready once it is open.
+    pub async fn wait(&self) {
+        std::future::poll_fn(|cx| {
+            if self.open.get() {
+                Poll::Ready(())
+            } else {
+                self.waiting.replace(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
 /// Finds the signatures of `manifest` (whose bytes are `manifest_bytes`)
 /// in `repository` and verifies them under `verifier` until one passes:
 /// first the Sigstore bundles among its referrers, then the layers of
 /// cosign's `sha256-<hex>.sig` tag. Nothing is written; keep the result
 /// with [`Signed::keep`] once the content is. `subject` names the
 /// manifest in messages (``package `wasi:http@0.2.3` (manifest sha256:…)``).
+/// `lull` opens when the check waits on its last request, or returns.
 ///
 /// # Errors
 /// [`Error::Unsigned`] when there is nothing to verify;
@@ -401,7 +438,15 @@ pub async fn verify_manifest(
     manifest_bytes: &[u8],
     subject: &str,
     verifier: &Verifier,
+    lull: &Lull,
 ) -> Result<Signed, Error> {
+    struct OpenOnReturn<'a>(&'a Lull);
+    impl Drop for OpenOnReturn<'_> {
+        fn drop(&mut self) {
+            self.0.open();
+        }
+    }
+    let _open = OpenOnReturn(lull);
     let Some(hash) = manifest.sha256_bytes() else {
         return Err(Error::Rejected {
             subject: subject.to_owned(),
@@ -414,9 +459,9 @@ pub async fn verify_manifest(
     // cosign's tag is asked for only when no bundle passes.
     for cosign in [false, true] {
         let candidates = if cosign {
-            cosign_candidate(store, repository, &hash).await?
+            cosign_candidate(store, repository, &hash, lull).await?
         } else {
-            bundle_candidates(store, repository, manifest).await?
+            bundle_candidates(store, repository, manifest, lull).await?
         };
         for candidate in candidates {
             found = true;
@@ -452,6 +497,7 @@ async fn bundle_candidates(
     store: &Store,
     repository: &str,
     manifest: &Digest,
+    lull: &Lull,
 ) -> Result<Vec<Candidate>, Error> {
     let mut out = Vec::new();
     let referrers = match store.referrers(repository, manifest, None).await {
@@ -485,6 +531,8 @@ async fn bundle_candidates(
             });
             continue;
         };
+        // A bundle's blob is its last round trip (most manifests have one).
+        lull.open();
         let bytes = store
             .pull_blob_bytes(repository, &layer, SIGNATURE_LIMIT)
             .await?;
@@ -505,6 +553,7 @@ async fn cosign_candidate(
     store: &Store,
     repository: &str,
     hash: &[u8; 32],
+    lull: &Lull,
 ) -> Result<Vec<Candidate>, Error> {
     let mut out = Vec::new();
     let tag = signature_tag(hash);
@@ -525,6 +574,7 @@ async fn cosign_candidate(
         return Ok(out);
     };
     let mut layers = Vec::new();
+    lull.open();
     for layer in sig
         .layers
         .into_iter()
@@ -668,4 +718,38 @@ pub async fn attach_signature(
         annotations,
     };
     Ok(store.attach(repository, subject, attachment).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lull;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Flag(AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// What waits on a lull is woken when it opens, and not before.
+    #[test]
+    fn a_lull_wakes_what_waits_when_it_opens() {
+        let lull = Lull::default();
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut wait = pin!(lull.wait());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        assert!(!flag.0.load(Ordering::SeqCst));
+        lull.open();
+        assert!(flag.0.load(Ordering::SeqCst));
+        assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(()));
+        // Once open, it stays open.
+        assert_eq!(pin!(lull.wait()).poll(&mut cx), Poll::Ready(()));
+    }
 }

@@ -356,6 +356,7 @@ pub async fn pull(args: PullArgs) -> anyhow::Result<()> {
                 &pulled.pulled.bytes,
                 &subject,
                 verifier,
+                &crate::signatures::Lull::default(),
             )
             .await?;
             eprintln!("Verified: {}", signer(&signed.record));
