@@ -20,7 +20,7 @@ Runs, each in a fresh project copy:
 Times are medians over the rounds; requests are the registry's access-log
 lines of a run.
 
-Usage: benches/verify.py --ours target/release/wkg --forge target/release/sigstore-forge [--runs 10]
+Usage: benches/verify.py --ours target/release/wkg --forge target/release/sigstore-forge [--runs 30]
 """
 
 import argparse
@@ -155,7 +155,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ours", required=True)
     ap.add_argument("--forge", required=True)
-    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args()
     args.ours = os.path.abspath(args.ours)
     args.forge = os.path.abspath(args.forge)
