@@ -284,15 +284,22 @@ impl Document {
         }
     }
 
-    /// Verifies the document for the manifest with SHA-256 `subject`.
-    fn verify(&self, subject: &[u8; 32], verifier: &Verifier) -> Result<Verified, String> {
+    /// Verifies the document for `manifest` (its bytes, whose SHA-256 is
+    /// `subject`): a bundle signs the manifest as [`Artifact::Manifest`]
+    /// (over its SHA-256, or its bytes for an Ed25519 key).
+    fn verify(
+        &self,
+        subject: &[u8; 32],
+        manifest: &[u8],
+        verifier: &Verifier,
+    ) -> Result<Verified, String> {
         let now = now();
         match self {
             Document::Bundle { bytes, .. } => {
                 let bundle = Bundle::from_json(bytes).map_err(|e| e.to_string())?;
                 verify(
                     &bundle,
-                    &Artifact::Sha256(subject),
+                    &Artifact::Manifest(manifest),
                     &verifier.policy,
                     &verifier.root,
                     now,
@@ -465,7 +472,7 @@ pub async fn verify_manifest(
         };
         for candidate in candidates {
             found = true;
-            match candidate.document.verify(&hash, verifier) {
+            match candidate.document.verify(&hash, manifest_bytes, verifier) {
                 Ok(verified) => {
                     return Ok(Signed {
                         record: record(manifest, &candidate.document, &verified, verifier),
@@ -662,7 +669,7 @@ pub fn verify_cached(
         .sha256_bytes()
         .ok_or_else(|| rejected("not a SHA-256 digest".into()))?;
     document
-        .verify(&hash, verifier)
+        .verify(&hash, &manifest, verifier)
         .map(|_| true)
         .map_err(|reason| rejected(format!("the locked signature {}: {reason}", record.bundle)))
 }
@@ -699,7 +706,18 @@ pub async fn attach_signature(
             origin: "signing".into(),
             reasons: vec!["only SHA-256 manifests can be signed".into()],
         })?;
-    let bundle = key_bundle(key, &Artifact::Sha256(&hash))
+    // Ed25519 signs the manifest's bytes (ECDSA its digest, the same from
+    // either).
+    let pulled;
+    let artifact = if matches!(key.verifying_key(), VerifyingKey::Ed25519(_)) {
+        pulled = store
+            .pull_manifest(repository, &subject.digest.to_string())
+            .await?;
+        Artifact::Manifest(&pulled.bytes)
+    } else {
+        Artifact::Sha256(&hash)
+    };
+    let bundle = key_bundle(key, &artifact)
         .map_err(|source| Error::Material {
             what: "signing".into(),
             source,

@@ -223,6 +223,32 @@ fn key_signed_packages_under_a_policy_and_locked_offline_rechecks() {
         "{run:?}"
     );
     assert!(!wkg.path("q.wasm").exists());
+    // An Ed25519 key signs the manifest's bytes; its bundle verifies too.
+    write(
+        &wkg.path("ed.pem"),
+        "-----BEGIN PRIVATE KEY-----\n\
+         MC4CAQAwBQYDK2VwBCIEIIy5dGBT8COoUiLfZ/vAeiizoNB19uaYaLMwSAz1+ss8\n\
+         -----END PRIVATE KEY-----\n",
+    );
+    write(
+        &wkg.path("ed.pub"),
+        "-----BEGIN PUBLIC KEY-----\n\
+         MCowBQYDK2VwAyEAc7Pzqp/ibIqkUNko1Sxi7OnjPDij3r+cc2UNNggQKDA=\n\
+         -----END PUBLIC KEY-----\n",
+    );
+    let run = wkg.run(&[
+        "oci",
+        "sign",
+        "--insecure",
+        &host,
+        &plain,
+        "--key",
+        "ed.pem",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = pull(&plain, "ed.pub", "e.wasm");
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(wkg.path("e.wasm").exists());
 }
 
 /// The greet component pushed to `<host>/<repository>:1.0.0`: its

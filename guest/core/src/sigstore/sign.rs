@@ -11,8 +11,9 @@
 //! artifact known only by its SHA-256 ([`Artifact::Sha256`], how an OCI
 //! manifest is signed) with the same result (RFC 6979 deterministic
 //! ECDSA: no random numbers). Ed25519 hashes the message inside the
-//! signature, so an Ed25519 key needs the bytes ([`Artifact::Bytes`]) and
-//! refuses a digest; the bundle it makes verifies with the bytes only.
+//! signature, so an Ed25519 key needs the bytes ([`Artifact::Bytes`], or an
+//! OCI manifest's, [`Artifact::Manifest`]) and refuses a digest; the bundle
+//! it makes verifies with the bytes only.
 
 use base64::Engine as _;
 use const_oid::ObjectIdentifier;
@@ -284,7 +285,7 @@ impl SigningKey {
                     .map_err(|e| Error::Rejected(format!("ECDSA P-256 signing: {e}")))?;
                 Ok(signature.to_der().as_bytes().to_vec())
             }
-            (Inner::Ed25519(k), Artifact::Bytes(bytes)) => {
+            (Inner::Ed25519(k), Artifact::Bytes(bytes) | Artifact::Manifest(bytes)) => {
                 use ed25519_dalek::Signer as _;
                 Ok(k.sign(bytes).to_bytes().to_vec())
             }

@@ -19,18 +19,24 @@ use super::{Error, base64};
 /// What was signed: the artifact's bytes, or only its SHA-256.
 #[derive(Debug, Clone, Copy)]
 pub enum Artifact<'a> {
-    /// The bytes.
+    /// The bytes, signed over the hash the key's type implies (SHA-384
+    /// for P-384), as `cosign sign-blob` signs a file.
     Bytes(&'a [u8]),
     /// The SHA-256 (32 bytes) only, as an OCI manifest is known by its
-    /// digest.
+    /// digest: signed over that SHA-256 whatever the key (an Ed25519 key,
+    /// which signs messages, cannot be checked).
     Sha256(&'a [u8; 32]),
+    /// An OCI manifest's bytes, signed as [`Artifact::Sha256`] of them is
+    /// (ECDSA and RSA over their SHA-256), or, by an Ed25519 key, as the
+    /// bytes themselves.
+    Manifest(&'a [u8]),
 }
 
 impl Artifact<'_> {
     /// The artifact's SHA-256.
     pub fn sha256(&self) -> [u8; 32] {
         match self {
-            Artifact::Bytes(b) => sha2::Sha256::digest(b).into(),
+            Artifact::Bytes(b) | Artifact::Manifest(b) => sha2::Sha256::digest(b).into(),
             Artifact::Sha256(d) => **d,
         }
     }
@@ -254,6 +260,7 @@ fn check_signature(
         let verified = match artifact {
             Artifact::Bytes(b) => key.verify(b, &signature, key.default_hash()),
             Artifact::Sha256(d) => key.verify_digest(&d[..], &signature, Hash::Sha256),
+            Artifact::Manifest(b) => key.verify(b, &signature, Hash::Sha256),
         };
         verified.map_err(|e| rejected(format!("the artifact's signature: {e}")))?;
         return Ok(Signed {

@@ -181,6 +181,20 @@ fn key_bundles_verify_under_the_key() {
     assert!(err.to_string().contains("digest only"), "{err}");
     let err = key_bundle(&ed25519, &sha256).unwrap_err();
     assert!(err.to_string().contains("not its digest only"), "{err}");
+    // An OCI manifest's bytes: what its digest verifies, for P-256; its
+    // bytes, for Ed25519.
+    let oci = Artifact::Manifest(manifest);
+    for signed_from in [&sha256, &oci] {
+        let json = key_bundle(&p256, signed_from).unwrap();
+        for verified_with in [&sha256, &bytes, &oci] {
+            check(&json, verified_with, &optional(&p256)).unwrap();
+        }
+    }
+    let json = key_bundle(&ed25519, &oci).unwrap();
+    check(&json, &oci, &optional(&ed25519)).unwrap();
+    check(&json, &bytes, &optional(&ed25519)).unwrap();
+    let other_manifest = Artifact::Manifest(br#"{"schemaVersion":3}"#);
+    assert!(check(&json, &other_manifest, &optional(&ed25519)).is_err());
 
     for (key, artifact) in [(&p256, &sha256), (&ed25519, &bytes)] {
         let json = key_bundle(key, artifact).unwrap();
