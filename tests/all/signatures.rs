@@ -199,16 +199,11 @@ fn key_signed_packages_under_a_policy_and_locked_offline_rechecks() {
     assert_ne!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains("is not signed"), "{run:?}");
     assert!(!wkg.path("p.wasm").exists());
-    let run = wkg.run(&[
-        "oci",
-        "sign",
-        "--insecure",
-        &host,
-        &plain,
-        "--key",
-        "key.pem",
-    ]);
-    assert_eq!(run.code, 0, "{run:?}");
+    let sign = |key: &str| {
+        let run = wkg.run(&["oci", "sign", "--insecure", &host, &plain, "--key", key]);
+        assert_eq!(run.code, 0, "{run:?}");
+    };
+    sign("key.pem");
     let run = pull(&plain, "key.pub", "p.wasm");
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
@@ -236,16 +231,7 @@ fn key_signed_packages_under_a_policy_and_locked_offline_rechecks() {
          MCowBQYDK2VwAyEAc7Pzqp/ibIqkUNko1Sxi7OnjPDij3r+cc2UNNggQKDA=\n\
          -----END PUBLIC KEY-----\n",
     );
-    let run = wkg.run(&[
-        "oci",
-        "sign",
-        "--insecure",
-        &host,
-        &plain,
-        "--key",
-        "ed.pem",
-    ]);
-    assert_eq!(run.code, 0, "{run:?}");
+    sign("ed.pem");
     let run = pull(&plain, "ed.pub", "e.wasm");
     assert_eq!(run.code, 0, "{run:?}");
     assert!(wkg.path("e.wasm").exists());

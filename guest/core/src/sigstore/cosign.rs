@@ -26,7 +26,7 @@ use super::crypto::{Hash, pem_block};
 use super::trust::TrustedRoot;
 use super::verify::{
     Artifact, EntryRules, LogRequirement, Material, Policy, Signed, Signing, Verified, check_entry,
-    check_identity, signing_key,
+    conclude, signing_key,
 };
 use super::x509::Certificate;
 use super::{Error, base64};
@@ -260,19 +260,7 @@ fn verify_signed_payload(
             }
         },
     };
-    let (identity, issuer) = match (&material, policy) {
-        (Material::Certificate(cert), Policy::Identity { identity, issuer }) => {
-            let (identity, issuer) = check_identity(cert, identity, issuer, root, &times)?;
-            (Some(identity), Some(issuer))
-        }
-        _ => (None, None),
-    };
-    Ok(Verified {
-        identity,
-        issuer,
-        log_index,
-        times,
-    })
+    conclude(&material, policy, root, log_index, times)
 }
 
 #[cfg(test)]

@@ -629,7 +629,20 @@ pub fn verify(
         }
     }
 
-    let (identity, issuer) = match (&material, policy) {
+    conclude(&material, policy, root, log_index, times)
+}
+
+/// The last step, once the signature and the verified `times` are
+/// established: a certificate is checked at those times against the
+/// identity policy ([`check_identity`]); a key needs nothing more.
+pub(super) fn conclude(
+    material: &Material,
+    policy: &Policy,
+    root: &TrustedRoot,
+    log_index: Option<u64>,
+    times: Vec<u64>,
+) -> Result<Verified, Error> {
+    let (identity, issuer) = match (material, policy) {
         (Material::Certificate(cert), Policy::Identity { identity, issuer }) => {
             let (identity, issuer) = check_identity(cert, identity, issuer, root, &times)?;
             (Some(identity), Some(issuer))
