@@ -65,9 +65,19 @@ pub fn offload_ecdsa(offload: Offload) {
 }
 
 /// The offloaded check of `signed` by the ECDSA `key`, if a host made it.
-fn offloaded(key: &VerifyingKey, hash: Hash, signed: Signed<'_>, signature: &[u8]) -> Option<bool> {
-    let offload = OFFLOAD.get()?;
-    match key {
+/// A signature that is no DER `ECDSA-Sig-Value` for the key's curve is
+/// refused here, before any host sees it, as the local check refuses it.
+fn offloaded(
+    key: &VerifyingKey,
+    hash: Hash,
+    signed: Signed<'_>,
+    signature: &[u8],
+) -> Result<Option<bool>, Error> {
+    let Some(offload) = OFFLOAD.get() else {
+        return Ok(None);
+    };
+    check_der(key, signature)?;
+    Ok(match key {
         VerifyingKey::P256(key) => offload(
             Curve::P256,
             hash,
@@ -83,7 +93,7 @@ fn offloaded(key: &VerifyingKey, hash: Hash, signed: Signed<'_>, signature: &[u8
             signature,
         ),
         _ => None,
-    }
+    })
 }
 
 /// Whether `signature` (DER) by the SEC1 `point` on `curve` is valid over
@@ -204,15 +214,12 @@ impl VerifyingKey {
                 .verify(message, &sig)
                 .map_err(|_| Error::Rejected("the Ed25519 signature does not verify".into()));
         }
-        if matches!(self, VerifyingKey::P256(_) | VerifyingKey::P384(_)) {
-            check_der(self, signature)?;
-            match offloaded(self, hash, Signed::Message(message), signature) {
-                Some(true) => return Ok(()),
-                Some(false) => return Err(ecdsa_rejected(self)),
-                None => {}
-            }
+        match offloaded(self, hash, Signed::Message(message), signature)? {
+            Some(true) => Ok(()),
+            Some(false) => Err(ecdsa_rejected(self)),
+            // The host does not check: here, without asking it again.
+            None => self.verify_digest_here(&hash.digest(message), signature, hash),
         }
-        self.verify_digest(&hash.digest(message), signature, hash)
     }
 
     /// Checks `signature` over a message whose `hash` is `digest` (not for
@@ -221,16 +228,15 @@ impl VerifyingKey {
     /// # Errors
     /// [`Error::Rejected`].
     pub fn verify_digest(&self, digest: &[u8], signature: &[u8], hash: Hash) -> Result<(), Error> {
-        if matches!(self, VerifyingKey::P256(_) | VerifyingKey::P384(_)) {
-            check_der(self, signature)?;
-            if let Some(verified) = offloaded(self, hash, Signed::Digest(digest), signature) {
-                return if verified {
-                    Ok(())
-                } else {
-                    Err(ecdsa_rejected(self))
-                };
-            }
+        match offloaded(self, hash, Signed::Digest(digest), signature)? {
+            Some(true) => Ok(()),
+            Some(false) => Err(ecdsa_rejected(self)),
+            None => self.verify_digest_here(digest, signature, hash),
         }
+    }
+
+    /// [`VerifyingKey::verify_digest`] with this crate's own arithmetic.
+    fn verify_digest_here(&self, digest: &[u8], signature: &[u8], hash: Hash) -> Result<(), Error> {
         match self {
             VerifyingKey::P256(key) => {
                 let sig = p256::ecdsa::Signature::from_der(signature)
